@@ -41,8 +41,6 @@ install_node_deps() {
 build() {
     local dir=$1
     shift
-    cmake -S "$ROOT" -B "$dir" "$@" >/dev/null
-    cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -vE '^\[ *[0-9]+%\]|^-- ' || true
-    # grep hides progress lines; the build's own status decides
-    cmake --build "$dir" -j"$(nproc)" >/dev/null
+    cmake -S "$ROOT" -B "$dir" "$@" >/dev/null || return 1
+    cmake --build "$dir" -j"$(nproc)"
 }
