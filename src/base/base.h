@@ -64,6 +64,8 @@ typedef enum en_log_level_t {
 /** Messages below this level are dropped; from SIOC_LOG_LEVEL (debug|info|warn|error), default
  * info. */
 extern log_level_t log_min_level;
+/** Sets the level, overriding SIOC_LOG_LEVEL. */
+void log_set_level(log_level_t level);
 void log_msg(log_level_t level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define log_debug(mod, ...) log_msg(LOG_LEVEL_DEBUG, mod, __VA_ARGS__)

@@ -11,12 +11,20 @@ log_level_t log_min_level = LOG_LEVEL_INFO;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
+static bool level_done;
+
+void log_set_level(log_level_t level)
+{
+    log_min_level = level;
+    level_done = true;
+}
+
 static void init_level(void)
 {
-    static bool done;
+    bool done = level_done;
+    level_done = true;
     if (done)
         return;
-    done = true;
     const char *env = getenv("SIOC_LOG_LEVEL");
     if (env == NULL)
         return;

@@ -1,0 +1,249 @@
+/* main.c - the sioc program: parse the options (src/config.h), start the HTTP front
+ * (src/http_server.h), attach the engines and run the loop until SIGINT/SIGTERM, then stop
+ * gracefully and free everything so that uv_loop_close() succeeds.
+ *
+ * Shape: main() -> load_config() -> run(): loop, HTTP server, setup_app() (the application on
+ * --path: today an Engine.IO server that only logs; the Socket.IO layer and the chat service
+ * plug in there), setup_echo() (--echo: raw Engine.IO echo at /engine.io/), listen, print
+ * "sioc listening on http://HOST:PORT", uv_run; a signal calls srv_http_stop(), whose end stops
+ * the loop; then teardown() (engines, then HTTP, then the loop). Exit codes: 0 after a signal, 1 on
+ * a start-up failure, 2 on invalid options. */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/config.h"
+#include "src/echo_engine.h"
+#include "src/http_server.h"
+
+#define LOG_MOD "main"
+
+/* How long a graceful stop waits for connections to close. */
+#define SHUTDOWN_DEADLINE_MS 2000
+
+extern char **environ;
+
+typedef struct st_app_t {
+    srv_config_t conf;
+    uv_loop_t loop;
+    srv_http_t *http;
+    eio_config_t eio_conf;  /* options of the engine on conf.path (strings borrow conf) */
+    eio_server_t *eio;      /* the engine on conf.path */
+    eio_config_t echo_conf; /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
+    eio_server_t *echo;     /* --echo: the raw Engine.IO echo */
+    uv_signal_t sigint, sigterm;
+    bool stopping;
+    bool stopped_clean;
+} app_t;
+
+/* Engine.IO options from the command line; `path` is borrowed. */
+static void engine_config(const srv_config_t *conf, const char *path, eio_config_t *out)
+{
+    eio_config_init(out);
+    out->path = path;
+    out->ping_interval_ms = conf->ping_interval_ms;
+    out->ping_timeout_ms = conf->ping_timeout_ms;
+    out->upgrade_timeout_ms = conf->upgrade_timeout_ms;
+    out->max_http_buffer_size = conf->max_http_buffer_size;
+    out->transports = (conf->transports & SRV_TRANSPORT_POLLING ? EIO_TRANSPORT_POLLING : 0) |
+                      (conf->transports & SRV_TRANSPORT_WEBSOCKET ? EIO_TRANSPORT_WEBSOCKET : 0);
+    out->allow_upgrades = conf->allow_upgrades;
+    out->allow_eio3 = conf->allow_eio3;
+    out->http_compression = conf->http_compression;
+    out->cors_origin = conf->cors_origin;
+    out->cors_credentials = conf->cors_credentials;
+    out->cookie_name = conf->cookie;
+}
+
+/* --- the application on --path (placeholder callbacks until Socket.IO is wired) --- */
+
+static void app_on_open(eio_socket_t *sock, void *data)
+{
+    UNUSED(data);
+    log_info(LOG_MOD, "engine session %s opened from %s", eio_socket_id(sock),
+             eio_socket_remote_address(sock));
+}
+
+static void app_on_message(eio_socket_t *sock, const char *msg, size_t len, bool is_binary,
+                           void *data)
+{
+    UNUSED(msg);
+    UNUSED(data);
+    log_debug(LOG_MOD, "engine session %s: %s message of %zu bytes", eio_socket_id(sock),
+              is_binary ? "binary" : "text", len);
+}
+
+static void app_on_close(eio_socket_t *sock, const char *reason, void *data)
+{
+    UNUSED(data);
+    log_info(LOG_MOD, "engine session %s closed: %s", eio_socket_id(sock), reason);
+}
+
+static const eio_callbacks_t app_callbacks = {
+    .on_open = app_on_open,
+    .on_message = app_on_message,
+    .on_close = app_on_close,
+    .on_drain = NULL,
+};
+
+/* Creates what serves conf.path (and, later, the chat service's routes) and attaches it to the
+ * HTTP server. This is where the Socket.IO layer, the echo app of --echo, storage and the REST
+ * handlers (srv_http_add_handler) are to be wired. Returns 0 or -1 after logging why. */
+static int setup_app(app_t *app)
+{
+    engine_config(&app->conf, app->conf.path, &app->eio_conf);
+    app->eio = eio_server_new(&app->loop, &app->eio_conf, &app_callbacks, app);
+    if (app->eio == NULL)
+        return -1;
+    return srv_http_attach_engine(app->http, app->eio) == 0 ? 0 : -1;
+}
+
+/* --echo: the raw Engine.IO echo at /engine.io/ with the same options. */
+static int setup_echo(app_t *app)
+{
+    if (!app->conf.echo)
+        return 0;
+    engine_config(&app->conf, SRV_ECHO_ENGINE_PATH, &app->echo_conf);
+    app->echo = srv_echo_engine_new(&app->loop, &app->echo_conf);
+    if (app->echo == NULL)
+        return -1;
+    return srv_http_attach_engine(app->http, app->echo) == 0 ? 0 : -1;
+}
+
+/* --- stop --- */
+
+static void on_http_stopped(srv_http_t *http, bool clean, void *data)
+{
+    UNUSED(http);
+    app_t *app = data;
+    app->stopped_clean = clean;
+    uv_stop(&app->loop);
+}
+
+static void on_signal(uv_signal_t *sig, int signum)
+{
+    app_t *app = sig->data;
+    if (app->stopping) {
+        log_info(LOG_MOD, "signal %d: already stopping", signum);
+        return;
+    }
+    app->stopping = true;
+    log_info(LOG_MOD, "signal %d: stopping", signum);
+    srv_http_stop(app->http, SHUTDOWN_DEADLINE_MS, on_http_stopped, app);
+}
+
+static void close_walk_cb(uv_handle_t *handle, void *arg)
+{
+    UNUSED(arg);
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+/* Frees everything in dependency order: the engines first (eio_server_free detaches them from
+ * their h2o handler, which lives in the h2o config), then h2o, then whatever handles remain (the
+ * engines' memory goes when libuv has closed theirs), then the loop. */
+static int teardown(app_t *app)
+{
+    int rc = 0;
+    eio_server_free(app->echo);
+    eio_server_free(app->eio);
+    srv_http_free(app->http);
+    uv_walk(&app->loop, close_walk_cb, NULL);
+    uv_run(&app->loop, UV_RUN_DEFAULT);
+    int lrc = uv_loop_close(&app->loop);
+    if (lrc != 0) {
+        log_error(LOG_MOD, "uv_loop_close: %s", uv_strerror(lrc));
+        rc = -1;
+    }
+    return rc;
+}
+
+/* --- main --- */
+
+static int run(app_t *app)
+{
+    int rc = uv_loop_init(&app->loop);
+    if (rc != 0) {
+        log_error(LOG_MOD, "uv_loop_init: %s", uv_strerror(rc));
+        return 1;
+    }
+    /* the engine accepts bodies up to max-http-buffer-size and answers 413 itself; h2o cuts
+     * anything far above that before buffering it all */
+    app->http = srv_http_new(&app->loop, app->conf.max_http_buffer_size + 65536);
+    uv_signal_init(&app->loop, &app->sigint);
+    uv_signal_init(&app->loop, &app->sigterm);
+    app->sigint.data = app->sigterm.data = app;
+    if (setup_app(app) != 0 || setup_echo(app) != 0 ||
+        srv_http_listen(app->http, app->conf.host, app->conf.port) != 0) {
+        log_error(LOG_MOD, "start-up failed");
+        teardown(app);
+        return 1;
+    }
+    uv_signal_start(&app->sigint, on_signal, SIGINT);
+    uv_signal_start(&app->sigterm, on_signal, SIGTERM);
+    bool v6 = strchr(app->conf.host, ':') != NULL;
+    printf("sioc listening on http://%s%s%s:%u\n", v6 ? "[" : "", app->conf.host, v6 ? "]" : "",
+           srv_http_port(app->http));
+    fflush(stdout);
+    log_info(LOG_MOD, "serving %s%s", app->conf.path,
+             app->conf.echo ? " and " SRV_ECHO_ENGINE_PATH " (echo)" : "");
+
+    uv_run(&app->loop, UV_RUN_DEFAULT);
+
+    if (!app->stopped_clean) {
+        /* connections outlived the deadline: h2o cannot be disposed under them, so leave the
+         * memory to the OS rather than report it as leaked */
+        log_warn(LOG_MOD, "exiting with %zu connection(s) still open",
+                 srv_http_connection_count(app->http));
+        fflush(stderr);
+        _exit(0);
+    }
+    log_info(LOG_MOD, "stopped");
+    return teardown(app) == 0 ? 0 : 1;
+}
+
+/* Parses the options; returns -1 to continue, else the exit code (help, version, error). */
+static int load_config(app_t *app, int argc, char **argv)
+{
+    char *err = NULL;
+    if (srv_config_load(&app->conf, argc, argv, environ, &err) != 0) {
+        fprintf(stderr, "sioc: %s\nTry 'sioc --help'.\n", err);
+        free(err);
+        return 2;
+    }
+    if (app->conf.help) {
+        char *help = srv_config_help("sioc");
+        fputs(help, stdout);
+        free(help);
+        return 0;
+    }
+    if (app->conf.version) {
+        printf("sioc %s\n", SIOC_VERSION);
+        return 0;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    app_t app;
+    memset(&app, 0, sizeof(app));
+    int code = load_config(&app, argc, argv);
+    if (code < 0) {
+        /* The option already took SIOC_LOG_LEVEL into account. */
+        log_set_level(app.conf.log_level);
+        log_debug(LOG_MOD, "sioc %s starting", SIOC_VERSION);
+        if (sodium_init() < 0) {
+            log_error(LOG_MOD, "sodium_init failed");
+            code = 1;
+        } else {
+            code = run(&app);
+        }
+    }
+    srv_config_dispose(&app.conf);
+    return code;
+}

@@ -1,0 +1,161 @@
+/* internal.h - what the storage front end (store.c) and its backends (sqlite_*.c, pg_*.c) share:
+ * the request object every operation becomes, the backend vtable, and a per-request arena that
+ * holds the results handed to callbacks.
+ *
+ * Flow: a public call validates and copies its arguments into a store_req_t, then hands it to
+ * the backend's submit(). The backend fills req->status and req->res (allocating from req->arena,
+ * on whatever thread it works on) and, on the loop thread, calls store__complete(req), which runs
+ * the callback once and frees the request. store_close() sets `closing`; the backend finishes
+ * every request it accepted, releases its handles and calls store__backend_closed(). */
+#ifndef SIOC_STORAGE_INTERNAL_H
+#define SIOC_STORAGE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "src/base/base.h"
+#include "storage/storage.h"
+
+#define STORE_LOG "storage"
+
+/* ---- arena: many small allocations freed at once with the request ---- */
+typedef struct st_store_arena_chunk_t store_arena_chunk_t;
+typedef struct st_store_arena_t {
+    store_arena_chunk_t *head; /* newest chunk first */
+} store_arena_t;
+
+void *store__arena_alloc(store_arena_t *a, size_t n);       /* zeroed, 16-byte aligned */
+char *store__arena_strdup(store_arena_t *a, const char *s); /* NULL -> "" */
+char *store__arena_strndup(store_arena_t *a, const char *s, size_t n);
+void store__arena_dispose(store_arena_t *a);
+
+typedef enum en_store_op_t {
+    STORE_OP_USER_CREATE,       /* s0 username s1 display s2 hash s3 color, a0 role */
+    STORE_OP_USER_GET_BY_NAME,  /* s0 username */
+    STORE_OP_USER_GET,          /* a0 user */
+    STORE_OP_USER_LIST,         /* a0 after_id, a1 limit */
+    STORE_OP_USER_TOUCH,        /* a0 user */
+    STORE_OP_USER_UPDATE,       /* a0 user, s0 display or NULL, s1 color or NULL, s2 hash or NULL */
+    STORE_OP_TOKEN_INSERT,      /* s0 hash, a0 user, a1 expires_at */
+    STORE_OP_TOKEN_GET,         /* s0 hash */
+    STORE_OP_TOKEN_REVOKE,      /* s0 hash */
+    STORE_OP_TOKEN_REVOKE_USER, /* a0 user */
+    STORE_OP_CHAT_CREATE,       /* a0 kind, s0 name, s1 topic, a1 creator, ids members */
+    STORE_OP_CHAT_GET_PRIVATE,  /* a0 lower user, a1 higher user, a2 the asking user */
+    STORE_OP_CHAT_GET,          /* a0 chat */
+    STORE_OP_CHAT_LIST_FOR_USER, /* a0 user */
+    STORE_OP_CHAT_LIST_PUBLIC,   /* - */
+    STORE_OP_CHAT_UPDATE,        /* a0 chat, s0 name or NULL, s1 topic or NULL */
+    STORE_OP_CHAT_DELETE,        /* a0 chat */
+    STORE_OP_MEMBER_ADD,         /* a0 chat, a1 user, a2 role */
+    STORE_OP_MEMBER_REMOVE,      /* a0 chat, a1 user */
+    STORE_OP_MEMBER_ROLE,        /* a0 chat, a1 user */
+    STORE_OP_MEMBER_LIST,        /* a0 chat */
+    STORE_OP_MESSAGE_SEND,       /* a0 chat, a1 author, s0 body, s1 client id or NULL */
+    STORE_OP_MESSAGE_EDIT,       /* a0 message, a1 author, s0 body */
+    STORE_OP_MESSAGE_DELETE,     /* a0 message, a1 author */
+    STORE_OP_MESSAGE_GET,        /* a0 message */
+    STORE_OP_MESSAGE_BEFORE,     /* a0 chat, a1 before_seq (0 = none), a2 limit */
+    STORE_OP_MESSAGE_AFTER,      /* a0 chat, a1 after_seq, a2 limit */
+    STORE_OP_MESSAGE_SEARCH,     /* a0 user, s0 normalized words (space separated), a1 limit */
+    STORE_OP_REACTION_ADD,       /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_REMOVE,    /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_LIST,      /* ids messages */
+    STORE_OP_READ_SET,           /* a0 chat, a1 user, a2 seq */
+    STORE_OP__COUNT
+} store_op_t;
+
+typedef struct st_store_req_t store_req_t;
+struct st_store_req_t {
+    store_req_t *next; /* link in whatever queue holds it */
+    store_t *store;
+    store_op_t op;
+    void (*cb)(void); /* the typed callback of `op`, cast back by store__complete() */
+    void *cbdata;
+    int64_t a[4];     /* integer arguments, see store_op_t */
+    const char *s[4]; /* text arguments (in arena), NULL if absent */
+    int64_t *ids;     /* id array argument (in arena) */
+    size_t n_ids;
+    int attempts; /* backend retries (PostgreSQL serialization/unique races) */
+    struct {
+        void *res;          /* PGresult kept for the callback: the first error, else the last */
+        int results;        /* results seen in this request's pipeline segment */
+        bool prepared_here; /* the segment starts with the PREPARE of the statement */
+        bool saw_null;      /* the last PQgetResult() returned NULL */
+    } pg;                   /* PostgreSQL backend bookkeeping, loop thread */
+    /* result */
+    int status;
+    union {
+        store_user_t user;
+        store_user_list_t users;
+        store_token_t token;
+        store_chat_t chat;
+        store_chat_list_t chats;
+        store_member_role_t role;
+        store_member_list_t members;
+        store_message_t message;
+        store_message_list_t messages;
+        store_reaction_list_t reactions;
+        int64_t seq;
+    } res;
+    store_arena_t arena; /* holds the copies of the arguments and the results */
+};
+
+typedef struct st_store_backend_t {
+    const char *name;
+    /* takes `req`; completes it later on the loop thread with store__complete() */
+    void (*submit)(store_t *store, store_req_t *req);
+    int (*migrate_sync)(store_t *store, char *err, size_t errlen);
+    /* store->closing is set: finish accepted requests, free, then store__backend_closed() */
+    void (*close)(store_t *store);
+} store_backend_t;
+
+struct st_store_t {
+    const store_backend_t *be;
+    uv_loop_t *loop;
+    void *impl;     /* the backend's state */
+    bool closing;   /* store_close() was called */
+    size_t pending; /* accepted requests not completed yet */
+    store_status_cb close_cb;
+    void *close_cbdata;
+};
+
+/** Runs the callback of `req` with its status and result, then frees it. Loop thread. */
+void store__complete(store_req_t *req);
+/** Called by the backend once it released everything: runs the close callback, frees store. */
+void store__backend_closed(store_t *store);
+
+/** Splits a search query into words (maximal runs of ASCII letters/digits or non-ASCII bytes),
+ * lowercased (ASCII), joined by single spaces into the arena. NULL if there is no word. */
+char *store__search_words(store_arena_t *a, const char *query);
+
+/* Backends: open returns 0 and sets store->impl, or a negative errno (nothing to free). */
+extern const store_backend_t store__sqlite_backend;
+extern const store_backend_t store__pg_backend;
+int store__sqlite_open(store_t *store, const char *path);
+int store__pg_open(store_t *store, const char *url);
+
+/* Names of enum values as stored in the databases, and back (-1 if unknown). */
+const char *store__user_role_name(store_user_role_t r);
+int store__user_role_parse(const char *s);
+const char *store__chat_kind_name(store_chat_kind_t k);
+int store__chat_kind_parse(const char *s);
+const char *store__member_role_name(store_member_role_t r);
+int store__member_role_parse(const char *s);
+
+/* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
+#define STORE_SCHEMA_VERSION 2
+typedef struct st_store_migration_t {
+    const char *name; /* for messages: "initial schema" */
+    const char *sql;  /* one or more statements, run in one transaction */
+} store_migration_t;
+extern const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION];
+extern const store_migration_t store__pg_migrations[STORE_SCHEMA_VERSION];
+
+/** Formats into err (if errlen > 0). Returns -EIO for `return store__err(...)`. */
+int store__err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,49 @@
+/* sqlite_be.h - state shared by the SQLite backend's thread/queue half (sqlite_backend.c) and its
+ * operations (sqlite_ops.c, sqlite_migrate.c). One connection, owned by one worker thread once it
+ * started; the loop thread only touches the queues under `mu`. */
+#ifndef SIOC_STORAGE_SQLITE_BE_H
+#define SIOC_STORAGE_SQLITE_BE_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "storage/internal.h"
+
+#define SQLITE_STMT_CACHE 64
+
+typedef struct st_sqlite_migrate_job_t {
+    char *err; /* caller's buffer */
+    size_t errlen;
+    int rc;
+    bool done; /* under mu; the caller waits on `cond` for it */
+} sqlite_migrate_job_t;
+
+typedef struct st_sqlite_be_t {
+    store_t *store;
+    sqlite3 *db; /* worker thread only (once started) */
+    struct {
+        const char *sql; /* the static string the statement was prepared from (its key) */
+        sqlite3_stmt *stmt;
+    } cache[SQLITE_STMT_CACHE]; /* worker thread only */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;            /* wakes the worker; also signals migrate job completion */
+    store_req_t *todo, **todo_tail; /* under mu: submitted, not yet taken by the worker */
+    store_req_t *done, **done_tail; /* under mu: finished, to complete on the loop */
+    sqlite_migrate_job_t *migrate;  /* under mu: a store_migrate_sync() waiting for the worker */
+    bool stop;                      /* under mu: exit once `todo` is empty */
+    bool exited;                    /* under mu: the worker closed the db and is returning */
+    uv_async_t async;               /* worker -> loop: `done` has entries or the worker exited */
+} sqlite_be_t;
+
+/** Runs one request on the worker thread inside the current transaction; sets req->status and
+ * req->res. Returns req->status. */
+int store__sqlite_run(sqlite_be_t *be, store_req_t *req);
+/** Runs the pending migrations on the worker thread. Returns 0 or -EIO (message in err). */
+int store__sqlite_migrate(sqlite_be_t *be, char *err, size_t errlen);
+/** Runs `sql` (no result rows expected). Returns the SQLite result code, logs failures. */
+int store__sqlite_exec(sqlite_be_t *be, const char *sql);
+/** Drops every cached prepared statement. */
+void store__sqlite_cache_clear(sqlite_be_t *be);
+
+#endif

@@ -1,0 +1,149 @@
+/* util.c - small helpers shared by both backends: the names enums have in the databases, the
+ * search-query normalisation that makes both backends look for the same words, and the deep
+ * copies (store_*_dup) for callers that keep a result beyond its callback. Each copy is one
+ * allocation: the struct followed by its strings, so one free() releases it. */
+#include "storage/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const user_roles[] = {"user", "agent", "admin"};
+static const char *const chat_kinds[] = {"public", "private", "group"};
+static const char *const member_roles[] = {"", "member", "admin", "owner"};
+
+static int parse_name(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *store__user_role_name(store_user_role_t r)
+{
+    return (size_t)r < ARRAY_SIZE(user_roles) ? user_roles[r] : "user";
+}
+
+int store__user_role_parse(const char *s)
+{
+    return parse_name(user_roles, ARRAY_SIZE(user_roles), s);
+}
+
+const char *store__chat_kind_name(store_chat_kind_t k)
+{
+    return (size_t)k < ARRAY_SIZE(chat_kinds) ? chat_kinds[k] : "group";
+}
+
+int store__chat_kind_parse(const char *s)
+{
+    return parse_name(chat_kinds, ARRAY_SIZE(chat_kinds), s);
+}
+
+const char *store__member_role_name(store_member_role_t r)
+{
+    return (size_t)r < ARRAY_SIZE(member_roles) && r != STORE_MEMBER_NONE ? member_roles[r]
+                                                                          : "member";
+}
+
+int store__member_role_parse(const char *s)
+{
+    int r = parse_name(member_roles, ARRAY_SIZE(member_roles), s);
+    return r <= 0 ? -1 : r;
+}
+
+static bool is_word_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
+}
+
+char *store__search_words(store_arena_t *a, const char *query)
+{
+    size_t n = strlen(query);
+    char *out = store__arena_alloc(a, n + 1), *o = out;
+    const unsigned char *p = (const unsigned char *)query;
+    while (*p != '\0') {
+        while (*p != '\0' && !is_word_byte(*p))
+            p++;
+        if (*p == '\0')
+            break;
+        if (o != out)
+            *o++ = ' ';
+        while (is_word_byte(*p)) {
+            unsigned char c = *p++;
+            *o++ = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+    }
+    *o = '\0';
+    return o == out ? NULL : out;
+}
+
+/* ---- deep copies ---- */
+
+/* Sums the sizes of strings, then copies them after the struct. */
+static size_t str_size(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 1;
+}
+
+static const char *put_str(char **pos, const char *s)
+{
+    size_t n = str_size(s);
+    char *dst = *pos;
+    if (s != NULL)
+        memcpy(dst, s, n);
+    else
+        dst[0] = '\0';
+    *pos += n;
+    return dst;
+}
+
+store_message_t *store_message_dup(const store_message_t *m)
+{
+    size_t extra = str_size(m->body) + str_size(m->client_msg_id);
+    store_message_t *c = xmalloc(sizeof(*c) + extra);
+    char *pos = (char *)(c + 1);
+    *c = *m;
+    c->body = put_str(&pos, m->body);
+    c->client_msg_id = put_str(&pos, m->client_msg_id);
+    return c;
+}
+
+void store_message_free(store_message_t *m)
+{
+    free(m);
+}
+
+store_user_t *store_user_dup(const store_user_t *u)
+{
+    size_t extra = str_size(u->username) + str_size(u->display_name) + str_size(u->password_hash) +
+                   str_size(u->name_color);
+    store_user_t *c = xmalloc(sizeof(*c) + extra);
+    char *pos = (char *)(c + 1);
+    *c = *u;
+    c->username = put_str(&pos, u->username);
+    c->display_name = put_str(&pos, u->display_name);
+    c->password_hash = put_str(&pos, u->password_hash);
+    c->name_color = put_str(&pos, u->name_color);
+    return c;
+}
+
+void store_user_free(store_user_t *u)
+{
+    free(u);
+}
+
+store_chat_t *store_chat_dup(const store_chat_t *ch)
+{
+    size_t extra = str_size(ch->name) + str_size(ch->topic);
+    store_chat_t *c = xmalloc(sizeof(*c) + extra);
+    char *pos = (char *)(c + 1);
+    *c = *ch;
+    c->name = put_str(&pos, ch->name);
+    c->topic = put_str(&pos, ch->topic);
+    return c;
+}
+
+void store_chat_free(store_chat_t *c)
+{
+    free(c);
+}
