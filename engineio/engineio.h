@@ -27,11 +27,11 @@ typedef struct st_eio_socket_t eio_socket_t;
 
 /** Engine.IO error codes of the HTTP 400 JSON body `{"code":N,"message":"..."}`. */
 typedef enum en_eio_error_code_t {
-    EIO_ERR_UNKNOWN_TRANSPORT = 0, /* "Transport unknown" */
-    EIO_ERR_UNKNOWN_SID = 1,       /* "Session ID unknown" */
-    EIO_ERR_BAD_HANDSHAKE_METHOD = 2, /* "Bad handshake method" */
-    EIO_ERR_BAD_REQUEST = 3,          /* "Bad request" */
-    EIO_ERR_FORBIDDEN = 4,            /* "Forbidden" */
+    EIO_ERR_UNKNOWN_TRANSPORT = 0,            /* "Transport unknown" */
+    EIO_ERR_UNKNOWN_SID = 1,                  /* "Session ID unknown" */
+    EIO_ERR_BAD_HANDSHAKE_METHOD = 2,         /* "Bad handshake method" */
+    EIO_ERR_BAD_REQUEST = 3,                  /* "Bad request" */
+    EIO_ERR_FORBIDDEN = 4,                    /* "Forbidden" */
     EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION = 5, /* "Unsupported protocol version" */
 } eio_error_code_t;
 
@@ -50,15 +50,15 @@ typedef struct st_eio_config_t {
     size_t compression_threshold; /* 1024 bytes */
     /* CORS: NULL (off, the reference default), "*", or a comma-separated list of origins */
     const char *cors_origin;
-    bool cors_credentials;       /* false */
-    const char *cors_methods;    /* "GET,HEAD,PUT,PATCH,POST,DELETE" as the cors package */
+    bool cors_credentials;            /* false */
+    const char *cors_methods;         /* "GET,HEAD,PUT,PATCH,POST,DELETE" as the cors package */
     const char *cors_allowed_headers; /* NULL: reflect Access-Control-Request-Headers */
     /* cookie: NULL (off, the default) or the cookie name ("io"); set on the handshake response */
     const char *cookie_name;
-    const char *cookie_path; /* "/" */
-    bool cookie_http_only;   /* true */
+    const char *cookie_path;      /* "/" */
+    bool cookie_http_only;        /* true */
     const char *cookie_same_site; /* "Lax"; NULL omits the attribute */
-    size_t max_buffered_packets; /* per-socket send queue limit before the socket is closed */
+    size_t max_buffered_packets;  /* per-socket send queue limit before the socket is closed */
 } eio_config_t;
 
 /** Fills `conf` with the reference server's defaults. */
@@ -69,8 +69,7 @@ typedef struct st_eio_callbacks_t {
     /** A session was opened (handshake done, open packet queued). */
     void (*on_open)(eio_socket_t *sock, void *data);
     /** A whole message arrived: text (UTF-8) or binary. `msg` is borrowed. */
-    void (*on_message)(eio_socket_t *sock, const char *msg, size_t len, bool is_binary,
-                       void *data);
+    void (*on_message)(eio_socket_t *sock, const char *msg, size_t len, bool is_binary, void *data);
     /** The session is closed. Runs once per opened socket, from the loop (never inside a call
      * the user made). `reason` is the reference's name: "transport close", "transport error",
      * "ping timeout", "parse error", "forced close", "server shutting down". The socket is freed

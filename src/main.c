@@ -16,9 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "socketio/socketio.h"
+#include "src/chat_service.h"
 #include "src/config.h"
 #include "src/echo_engine.h"
 #include "src/http_server.h"
+#include "storage/storage.h"
 
 #define LOG_MOD "main"
 
@@ -32,7 +35,10 @@ typedef struct st_app_t {
     uv_loop_t loop;
     srv_http_t *http;
     eio_config_t eio_conf;  /* options of the engine on conf.path (strings borrow conf) */
-    eio_server_t *eio;      /* the engine on conf.path */
+    sio_server_t *io;       /* the Socket.IO server on conf.path (owns its engine) */
+    store_t *store;         /* --database */
+    bool store_closed;
+    srv_chat_t *chat;       /* the chat service: /v1/api, /docs, namespace /chat */
     eio_config_t echo_conf; /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
     eio_server_t *echo;     /* --echo: the raw Engine.IO echo */
     uv_signal_t sigint, sigterm;
@@ -59,47 +65,40 @@ static void engine_config(const srv_config_t *conf, const char *path, eio_config
     out->cookie_name = conf->cookie;
 }
 
-/* --- the application on --path (placeholder callbacks until Socket.IO is wired) --- */
-
-static void app_on_open(eio_socket_t *sock, void *data)
-{
-    UNUSED(data);
-    log_info(LOG_MOD, "engine session %s opened from %s", eio_socket_id(sock),
-             eio_socket_remote_address(sock));
-}
-
-static void app_on_message(eio_socket_t *sock, const char *msg, size_t len, bool is_binary,
-                           void *data)
-{
-    UNUSED(msg);
-    UNUSED(data);
-    log_debug(LOG_MOD, "engine session %s: %s message of %zu bytes", eio_socket_id(sock),
-              is_binary ? "binary" : "text", len);
-}
-
-static void app_on_close(eio_socket_t *sock, const char *reason, void *data)
-{
-    UNUSED(data);
-    log_info(LOG_MOD, "engine session %s closed: %s", eio_socket_id(sock), reason);
-}
-
-static const eio_callbacks_t app_callbacks = {
-    .on_open = app_on_open,
-    .on_message = app_on_message,
-    .on_close = app_on_close,
-    .on_drain = NULL,
-};
-
 /* Creates what serves conf.path (and, later, the chat service's routes) and attaches it to the
  * HTTP server. This is where the Socket.IO layer, the echo app of --echo, storage and the REST
  * handlers (srv_http_add_handler) are to be wired. Returns 0 or -1 after logging why. */
 static int setup_app(app_t *app)
 {
+    sio_config_t sc;
+    char err[256];
+    int rc;
+
     engine_config(&app->conf, app->conf.path, &app->eio_conf);
-    app->eio = eio_server_new(&app->loop, &app->eio_conf, &app_callbacks, app);
-    if (app->eio == NULL)
+    sio_config_init(&sc);
+    sc.connect_timeout_ms = app->conf.connect_timeout_ms;
+    /* the chat namespace wants connection state recovery; the echo mode keeps the option */
+    sc.recovery = app->conf.recovery || !app->conf.echo;
+    sc.max_disconnection_ms = app->conf.max_disconnection_duration_ms;
+    app->io = sio_server_new(&app->loop, &app->eio_conf, &sc);
+    if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0)
         return -1;
-    return srv_http_attach_engine(app->http, app->eio) == 0 ? 0 : -1;
+    if (app->conf.echo) /* protocol test mode: no chat service, no database */
+        return 0;
+    rc = store_open(&app->loop, app->conf.database, &app->store);
+
+    if (rc != 0) {
+        log_error(LOG_MOD, "--database %s: %s", app->conf.database, strerror(-rc));
+        return -1;
+    }
+    if (store_migrate_sync(app->store, err, sizeof(err)) != 0) {
+        log_error(LOG_MOD, "--database: migration failed: %s", err);
+        return -1;
+    }
+    app->chat = srv_chat_new(&app->loop, &app->conf, app->store, app->io);
+    if (app->chat == NULL)
+        return -1;
+    return srv_chat_register_routes(app->chat, app->http) == 0 ? 0 : -1;
 }
 
 /* --echo: the raw Engine.IO echo at /engine.io/ with the same options. */
@@ -146,11 +145,26 @@ static void close_walk_cb(uv_handle_t *handle, void *arg)
 /* Frees everything in dependency order: the engines first (eio_server_free detaches them from
  * their h2o handler, which lives in the h2o config), then h2o, then whatever handles remain (the
  * engines' memory goes when libuv has closed theirs), then the loop. */
+static void on_store_closed(void *cbdata, int status)
+{
+    UNUSED(status);
+    ((app_t *)cbdata)->store_closed = true;
+}
+
 static int teardown(app_t *app)
 {
     int rc = 0;
+    /* the chat service first (its in-flight storage work is orphaned), then the store (its last
+     * callbacks run and drop their socket references), then Socket.IO */
+    srv_chat_free(app->chat);
+    if (app->store != NULL) {
+        store_close(app->store, on_store_closed, app);
+        while (!app->store_closed)
+            uv_run(&app->loop, UV_RUN_ONCE);
+    }
+    sio_server_free(app->io);
     eio_server_free(app->echo);
-    eio_server_free(app->eio);
+
     srv_http_free(app->http);
     uv_walk(&app->loop, close_walk_cb, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);

@@ -1,0 +1,28 @@
+/* fuzz_eio_payload_v3.c - the v3 string and XHR binary payload decoders; a decoded string
+ * payload must re-encode and decode again to the same number of packets. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "engineio/codec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    eio_payload_t pl;
+    if (eio_payload_v3_decode(&pl, (const char *)data, size, 64) == 0 && pl.count != 0) {
+        buf_t out = BUF_INIT;
+        for (size_t i = 0; i < pl.count; i++)
+            eio_payload_v3_append(&out, pl.pkts[i].type, pl.pkts[i].data, pl.pkts[i].len,
+                                  pl.pkts[i].is_binary);
+        eio_payload_t again;
+        if (eio_payload_v3_decode(&again, out.base, out.len, 64) != 0 || again.count != pl.count)
+            abort();
+        eio_payload_dispose(&again);
+        buf_dispose(&out);
+    }
+    eio_payload_dispose(&pl);
+    eio_payload_v3_decode_binary(&pl, (const char *)data, size, 64);
+    eio_payload_dispose(&pl);
+    (void)eio_utf16_length((const char *)data, size);
+    return 0;
+}
