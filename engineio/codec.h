@@ -66,9 +66,11 @@ int eio_payload_v3_decode(eio_payload_t *pl, const char *s, size_t len, size_t m
  * (binary) byte, the length as digit bytes 0-9, 0xFF, then the packet. */
 int eio_payload_v3_decode_binary(eio_payload_t *pl, const char *s, size_t len, size_t max_packets);
 void eio_payload_dispose(eio_payload_t *pl);
-/** For the decoders: reserves the next slot of `pl` (not counted until the caller increments
- * count). Returns 0 or -EMSGSIZE past max_packets. */
-int eio__payload_push(eio_payload_t *pl, size_t max_packets, eio_packet_t **slot);
+/** For the payload decoders: decodes one packet (eio_packet_decode) of `len` bytes at `s` and
+ * appends it to `pl`. Returns 0, -EMSGSIZE past max_packets, or -EBADMSG (then `pl` is
+ * unchanged but for its capacity). */
+int eio__payload_add(eio_payload_t *pl, size_t max_packets, const char *s, size_t len,
+                     bool is_binary_frame, int protocol);
 
 /** Appends one packet to a v4 payload (a \x1e first unless `out` is empty). */
 void eio_payload_append(buf_t *out, eio_packet_type_t type, const char *data, size_t len,

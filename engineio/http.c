@@ -211,10 +211,32 @@ void eio__respond_preflight(eio_server_t *srv, h2o_req_t *req)
     h2o_send_inline(req, "", 0);
 }
 
-/* Compresses into the pool; returns false (send it plain) on any zlib failure. */
+void eio__add_cookie_header(eio_server_t *srv, h2o_req_t *req, const char *sid)
+{
+    if (srv->conf.cookie_name == NULL)
+        return;
+    /* built in the pool: the name, path and SameSite come from the configuration, any length */
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "%s=%s; Path=%s%s%s%s", srv->conf.cookie_name, sid,
+               srv->conf.cookie_path ? srv->conf.cookie_path : "/",
+               srv->conf.cookie_http_only ? "; HttpOnly" : "",
+               srv->conf.cookie_same_site ? "; SameSite=" : "",
+               srv->conf.cookie_same_site ? srv->conf.cookie_same_site : "");
+    h2o_iovec_t v = h2o_strdup(&req->pool, b.base, b.len);
+    buf_dispose(&b);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, v.base, v.len);
+}
+
+/* Compression runs on the loop thread: bigger answers go out plain (compression is optional
+ * for the client) so that one answer stalls the loop for about 10 ms at most. */
+#define COMPRESS_MAX_BYTES (1024 * 1024)
+
+/* Compresses into the pool; returns false (send it plain) if too big or on any zlib failure. */
 static bool compress_body(h2o_req_t *req, const char *encoding, const char *body, size_t len,
                           h2o_iovec_t *out)
 {
+    if (len > COMPRESS_MAX_BYTES)
+        return false;
     z_stream z;
     memset(&z, 0, sizeof(z));
     int bits = strcmp(encoding, "gzip") == 0 ? 15 + 16 : 15;
@@ -250,17 +272,8 @@ void eio__respond_payload(eio_server_t *srv, h2o_req_t *req, const char *body, s
                        H2O_STRLIT("text/plain; charset=UTF-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
-    if (set_cookie_sid != NULL && srv->conf.cookie_name != NULL) {
-        char cookie[256];
-        int n = snprintf(cookie, sizeof(cookie), "%s=%s; Path=%s%s%s%s", srv->conf.cookie_name,
-                         set_cookie_sid, srv->conf.cookie_path ? srv->conf.cookie_path : "/",
-                         srv->conf.cookie_http_only ? "; HttpOnly" : "",
-                         srv->conf.cookie_same_site ? "; SameSite=" : "",
-                         srv->conf.cookie_same_site ? srv->conf.cookie_same_site : "");
-        if (n > 0 && (size_t)n < sizeof(cookie))
-            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
-                           h2o_strdup(&req->pool, cookie, (size_t)n).base, (size_t)n);
-    }
+    if (set_cookie_sid != NULL)
+        eio__add_cookie_header(srv, req, set_cookie_sid);
     if (compress && srv->conf.http_compression && len >= srv->conf.compression_threshold) {
         ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT_ENCODING, -1);
         const char *enc = i >= 0 ? eio__pick_encoding(req->headers.entries[i].value.base,

@@ -4,7 +4,8 @@
  * handshake), http.c (error bodies, CORS, cookie, compression), socket.c (send queue,
  * heartbeats, packet dispatch, close, accessors), polling.c (held GET, POST), websocket.c (the
  * WebSocket transport and the upgrade), ws_conn.c (RFC 6455 framing on the raw h2o socket),
- * sha1.c, timer.c (fixed-duration timer lists), and the pure codecs (codec.h).
+ * ws_accept.c (the upgrade's accept key), timer.c (fixed-duration timer lists), and the pure codecs
+ * (codec.h).
  *
  * Memory per idle socket is kept small: no per-socket uv handles (timers are entries in
  * server-wide lists of one duration each, so a link is O(1) and costs 32 bytes), the handshake
@@ -94,6 +95,7 @@ struct st_eio_ws_t {
     eio_upgrade_t *upgrade; /* set while this conn is a probe */
     eio_ws_frame_t *out_head, **out_tail; /* queued frames */
     eio_ws_frame_t *inflight;             /* frames of the write in flight */
+    eio_ws_frame_t *pong;                 /* a queued pong not yet in flight, or NULL */
     size_t queued;                        /* frames queued or in flight */
     char *frag;                           /* a fragmented message being gathered, or NULL */
     size_t frag_len;
@@ -209,6 +211,8 @@ void eio__respond_preflight(eio_server_t *srv, h2o_req_t *req);
  * allowed; with the handshake cookie when `set_cookie_sid` is set. */
 void eio__respond_payload(eio_server_t *srv, h2o_req_t *req, const char *body, size_t len,
                           bool compress, const char *set_cookie_sid, bool binary);
+/** Adds the handshake's Set-Cookie (`<cookie_name>=<sid>; Path=...`) if the cookie is on. */
+void eio__add_cookie_header(eio_server_t *srv, h2o_req_t *req, const char *sid);
 /** Refuses a WebSocket upgrade as the reference's abortUpgrade: 400, Connection: close,
  * text/html, the bare message as the body. */
 void eio__respond_upgrade_error(eio_server_t *srv, h2o_req_t *req, eio_error_code_t code);
@@ -282,9 +286,11 @@ bool eio__ws_writable(const eio_ws_t *ws);
 /** The callback of srv->ws_close_timers. */
 void eio__ws_close_timeout(eio_timer_entry_t *e);
 
-/* sha1.c */
-void eio__sha1(const void *data, size_t len, uint8_t out[20]);
-/** Sec-WebSocket-Accept for a client key: base64(SHA-1(key + GUID)), NUL-terminated. */
-void eio__ws_accept_key(const char *client_key, size_t key_len, char out[29]);
+/* ws_accept.c */
+/** Length of a Sec-WebSocket-Key: base64 of 16 bytes. */
+#define EIO_WS_KEY_LEN 24
+/** Sec-WebSocket-Accept for a client key of exactly EIO_WS_KEY_LEN characters (as
+ * h2o_is_websocket_handshake checked; not NUL-terminated): base64(SHA-1(key + GUID)) and a NUL. */
+void eio__ws_accept_key(const char *client_key, char out[29]);
 
 #endif

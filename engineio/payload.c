@@ -9,7 +9,8 @@
 
 #define RECORD_SEPARATOR '\x1e'
 
-int eio__payload_push(eio_payload_t *pl, size_t max_packets, eio_packet_t **slot)
+int eio__payload_add(eio_payload_t *pl, size_t max_packets, const char *s, size_t len,
+                     bool is_binary_frame, int protocol)
 {
     if (pl->count >= max_packets)
         return -EMSGSIZE;
@@ -20,8 +21,10 @@ int eio__payload_push(eio_payload_t *pl, size_t max_packets, eio_packet_t **slot
         pl->pkts = xrealloc(pl->pkts, cap * sizeof(*pl->pkts));
         pl->cap = cap;
     }
-    *slot = &pl->pkts[pl->count];
-    return 0;
+    int rc = eio_packet_decode(&pl->pkts[pl->count], s, len, is_binary_frame, protocol);
+    if (rc == 0)
+        pl->count++;
+    return rc;
 }
 
 int eio_payload_decode(eio_payload_t *pl, const char *s, size_t len, size_t max_packets)
@@ -34,14 +37,9 @@ int eio_payload_decode(eio_payload_t *pl, const char *s, size_t len, size_t max_
     for (;;) {
         const char *sep = memchr(p, RECORD_SEPARATOR, (size_t)(end - p));
         const char *stop = sep != NULL ? sep : end;
-        eio_packet_t *pkt;
-        rc = eio__payload_push(pl, max_packets, &pkt);
+        rc = eio__payload_add(pl, max_packets, p, (size_t)(stop - p), false, 4);
         if (rc != 0)
             goto out;
-        rc = eio_packet_decode(pkt, p, (size_t)(stop - p), false, 4);
-        if (rc != 0)
-            goto out;
-        pl->count++;
         if (sep == NULL)
             break;
         p = sep + 1;

@@ -56,6 +56,26 @@ size_t eio_utf16_length(const char *s, size_t len)
     return total;
 }
 
+/* Reads a packet length: decimal digits encoded from `zero` ('0' in the string payload, byte 0
+ * in the binary one), ended by `stop` (':' or 0xFF), which is consumed. Returns 0 or -EBADMSG
+ * (no digit, a byte that is not a digit, too many digits, no end). */
+static int read_length(const unsigned char **pp, const unsigned char *end, unsigned char zero,
+                       unsigned char stop, size_t *want)
+{
+    const unsigned char *p = *pp;
+    size_t n = 0, digits = 0;
+    for (; p < end && *p != stop; p++) {
+        if (*p < zero || *p > zero + 9 || ++digits > MAX_LENGTH_DIGITS)
+            return -EBADMSG;
+        n = n * 10 + (size_t)(*p - zero);
+    }
+    if (digits == 0 || p == end)
+        return -EBADMSG;
+    *pp = p + 1;
+    *want = n;
+    return 0;
+}
+
 int eio_payload_v3_decode(eio_payload_t *pl, const char *s, size_t len, size_t max_packets)
 {
     memset(pl, 0, sizeof(*pl));
@@ -64,16 +84,9 @@ int eio_payload_v3_decode(eio_payload_t *pl, const char *s, size_t len, size_t m
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     int rc = -EBADMSG;
     while (p < end) {
-        size_t want = 0, digits = 0;
-        while (p < end && *p >= '0' && *p <= '9') {
-            if (++digits > MAX_LENGTH_DIGITS)
-                goto out;
-            want = want * 10 + (size_t)(*p - '0');
-            p++;
-        }
-        if (digits == 0 || p == end || *p != ':')
+        size_t want;
+        if (read_length(&p, end, '0', ':', &want) != 0)
             goto out;
-        p++;
         if (want == 0)
             continue; /* "0:" is an empty packet, skipped as the reference does */
         const unsigned char *start = p;
@@ -85,14 +98,9 @@ int eio_payload_v3_decode(eio_payload_t *pl, const char *s, size_t len, size_t m
         }
         if (got != want)
             goto out;
-        eio_packet_t *pkt;
-        rc = eio__payload_push(pl, max_packets, &pkt);
+        rc = eio__payload_add(pl, max_packets, (const char *)start, (size_t)(p - start), false, 3);
         if (rc != 0)
             goto out;
-        rc = eio_packet_decode(pkt, (const char *)start, (size_t)(p - start), false, 3);
-        if (rc != 0)
-            goto out;
-        pl->count++;
         rc = -EBADMSG;
     }
     rc = 0;
@@ -112,26 +120,14 @@ int eio_payload_v3_decode_binary(eio_payload_t *pl, const char *s, size_t len, s
         if (*p > 1)
             goto out;
         p++;
-        size_t want = 0, digits = 0;
-        while (p < end && *p != 0xFF) {
-            if (*p > 9 || ++digits > MAX_LENGTH_DIGITS)
-                goto out;
-            want = want * 10 + *p;
-            p++;
-        }
-        if (digits == 0 || p == end || want == 0)
+        size_t want;
+        if (read_length(&p, end, 0, 0xFF, &want) != 0 || want == 0)
             goto out;
-        p++;
         if ((size_t)(end - p) < want)
             goto out;
-        eio_packet_t *pkt;
-        rc = eio__payload_push(pl, max_packets, &pkt);
+        rc = eio__payload_add(pl, max_packets, (const char *)p, want, !is_string, 3);
         if (rc != 0)
             goto out;
-        rc = eio_packet_decode(pkt, (const char *)p, want, !is_string, 3);
-        if (rc != 0)
-            goto out;
-        pl->count++;
         p += want;
         rc = -EBADMSG;
     }

@@ -14,6 +14,7 @@
 #include "engineio/internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -196,9 +197,11 @@ eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const ei
         log_error(MODULE, "invalid options: pingInterval, pingTimeout, upgradeTimeout must be > 0");
         return NULL;
     }
-    if (conf->max_http_buffer_size == 0 ||
+    if (conf->max_http_buffer_size == 0 || conf->max_http_buffer_size > INT_MAX ||
         (conf->transports & (EIO_TRANSPORT_POLLING | EIO_TRANSPORT_WEBSOCKET)) == 0) {
-        log_error(MODULE, "invalid options: maxHttpBufferSize and transports must be set");
+        /* the decoders return lengths as int */
+        log_error(MODULE,
+                  "invalid options: maxHttpBufferSize (1..INT_MAX) and transports must be set");
         return NULL;
     }
     if (sodium_init() < 0) {

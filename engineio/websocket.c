@@ -15,7 +15,6 @@
  * closed; a second WebSocket for a sid already upgrading or upgraded is closed at once. */
 #include "engineio/internal.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,8 +48,10 @@ void eio__websocket_flush(eio_socket_t *sock)
     sock->q_head = NULL;
     sock->q_tail = &sock->q_head;
     sock->q_count = 0;
-    /* the reference sends no close packet over a WebSocket: just the close frame (no status) */
-    if (sock->state == EIO_STATE_CLOSING && sock->send_close)
+    /* eio_socket_close: the reference sends no close packet over a WebSocket, just the close
+     * frame (no status). At server shutdown sioc sends `1` first (the issue asks for a close
+     * packet on every session): send_close stays set and finalize writes it before the frame. */
+    if (sock->state == EIO_STATE_CLOSING && sock->send_close && !sock->srv->shutting_down)
         sock->send_close = false;
 }
 
@@ -97,6 +98,10 @@ static void complete_upgrade(eio_socket_t *sock, eio_ws_t *ws)
 static void on_probe_packet(eio_socket_t *sock, eio_ws_t *ws, const eio_packet_t *pkt)
 {
     if (pkt->type == EIO_PACKET_PING && pkt->len == 5 && memcmp(pkt->data, "probe", 5) == 0) {
+        /* as the reference, every probe is answered, except while the last answer is still
+         * unwritten: a peer that probes without reading cannot grow the queue */
+        if (ws->upgrade->probed && !eio__ws_writable(ws))
+            return;
         send_packet(ws, sock->protocol, EIO_PACKET_PONG, NULL, "probe", 5, false);
         ws->upgrade->probed = true;
         if (sock->poll_req != NULL)
@@ -155,28 +160,13 @@ void eio__websocket_on_close(eio_ws_t *ws, int code)
     eio__socket_close_now(sock, reason);
 }
 
-static void add_cookie_header(eio_server_t *srv, h2o_req_t *req, const char *sid)
-{
-    char cookie[256];
-    if (srv->conf.cookie_name == NULL)
-        return;
-    int n = snprintf(cookie, sizeof(cookie), "%s=%s; Path=%s%s%s%s", srv->conf.cookie_name, sid,
-                     srv->conf.cookie_path ? srv->conf.cookie_path : "/",
-                     srv->conf.cookie_http_only ? "; HttpOnly" : "",
-                     srv->conf.cookie_same_site ? "; SameSite=" : "",
-                     srv->conf.cookie_same_site ? srv->conf.cookie_same_site : "");
-    if (n > 0 && (size_t)n < sizeof(cookie))
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL,
-                       h2o_strdup(&req->pool, cookie, (size_t)n).base, (size_t)n);
-}
-
 eio_socket_t *eio__websocket_accept(eio_server_t *srv, eio_socket_t *sock, h2o_req_t *req,
                                     const char *key, int protocol)
 {
     bool fresh = sock == NULL;
     if (fresh) {
         sock = eio__socket_new(srv, req, protocol, EIO_TRANSPORT_KIND_WEBSOCKET);
-        add_cookie_header(srv, req, sock->sid);
+        eio__add_cookie_header(srv, req, sock->sid);
     }
     eio__add_cors_headers(srv, req); /* the cors middleware runs on upgrades too */
     eio_ws_t *ws = eio__ws_upgrade(req, key, srv->conf.max_http_buffer_size, &srv->ws_close_timers);

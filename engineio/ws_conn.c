@@ -6,7 +6,8 @@
  * Reading: frames are parsed in place from the socket's input buffer (client frames must be
  * masked; they are unmasked there). A whole unfragmented message is delivered without a copy;
  * fragments are gathered in a buffer that exists only while a fragmented message is open.
- * Messages over max_msg close with 1009, protocol errors with 1002. Ping is answered with pong.
+ * Messages over max_msg close with 1009, protocol errors with 1002. Ping is answered with pong;
+ * a pong still queued is rewritten instead of queueing another, so pings cannot grow the queue.
  * Once nothing is left unread, the socket's input buffer is handed back to h2o so an idle
  * connection holds none.
  *
@@ -31,7 +32,8 @@
 #define OP_PING   EIO_WS_OP_PING
 #define OP_PONG   EIO_WS_OP_PONG
 
-#define MAX_IOVECS 64 /* frames per write: 2 iovecs each */
+#define MAX_IOVECS          64  /* frames per write: 2 iovecs each */
+#define MAX_CONTROL_PAYLOAD 125 /* RFC 6455 5.5 */
 
 /** A queued frame: header (with the optional one-byte prefix) and payload. */
 struct st_eio_ws_frame_t {
@@ -78,13 +80,10 @@ void eio__ws_close_timeout(eio_timer_entry_t *e)
     teardown(ws, ws->close_code);
 }
 
-static void queue_frame(eio_ws_t *ws, int opcode, int prefix, blob_t *blob, const char *data,
-                        size_t len)
+/* Sets the frame's header (FIN, opcode, length, the optional prefix byte) and its length. */
+static void frame_set_header(eio_ws_frame_t *f, int opcode, int prefix, size_t len)
 {
-    eio_ws_frame_t *f = xmalloc(sizeof(*f) + (blob == NULL ? len : 0));
     size_t total = len + (prefix >= 0 ? 1 : 0);
-    f->next = NULL;
-    f->blob = blob;
     f->len = len;
     f->hdr[0] = (char)(0x80 | opcode);
     if (total < 126) {
@@ -103,11 +102,35 @@ static void queue_frame(eio_ws_t *ws, int opcode, int prefix, blob_t *blob, cons
     }
     if (prefix >= 0)
         f->hdr[f->hdr_len++] = (char)prefix;
+}
+
+/* Queues a frame; `room` is the inline capacity to reserve (at least len when blob is NULL). */
+static eio_ws_frame_t *queue_frame(eio_ws_t *ws, int opcode, int prefix, blob_t *blob,
+                                   const char *data, size_t len, size_t room)
+{
+    eio_ws_frame_t *f = xmalloc(sizeof(*f) + (blob == NULL ? room : 0));
+    f->next = NULL;
+    f->blob = blob;
+    frame_set_header(f, opcode, prefix, len);
     if (blob == NULL && len != 0)
         memcpy(f->inline_data, data, len);
     *ws->out_tail = f;
     ws->out_tail = &f->next;
     ws->queued++;
+    return f;
+}
+
+/* Answers a ping. A pong still queued (not yet written) is rewritten with the new payload
+ * instead of queueing another one, as RFC 6455 5.5.3 allows: a peer that pings without reading
+ * cannot grow the queue. */
+static void queue_pong(eio_ws_t *ws, const char *payload, size_t len)
+{
+    if (ws->pong != NULL) {
+        frame_set_header(ws->pong, OP_PONG, -1, len);
+        memcpy(ws->pong->inline_data, payload, len);
+        return;
+    }
+    ws->pong = queue_frame(ws, OP_PONG, -1, NULL, payload, len, MAX_CONTROL_PAYLOAD);
 }
 
 void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const char *data,
@@ -121,7 +144,7 @@ void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const 
         data = blob->data;
         len = blob->len;
     }
-    queue_frame(ws, is_binary ? OP_BINARY : OP_TEXT, prefix, blob, data, len);
+    queue_frame(ws, is_binary ? OP_BINARY : OP_TEXT, prefix, blob, data, len, len);
     start_write(ws);
 }
 
@@ -132,7 +155,7 @@ void eio__ws_close(eio_ws_t *ws, uint16_t code)
     ws->closing = true;
     ws->close_code = code;
     char payload[2] = {(char)(code >> 8), (char)code};
-    queue_frame(ws, OP_CLOSE, -1, NULL, payload, code != 0 ? sizeof(payload) : 0);
+    queue_frame(ws, OP_CLOSE, -1, NULL, payload, code != 0 ? sizeof(payload) : 0, sizeof(payload));
     if (ws->sock != NULL) /* else linked when the upgrade completes: teardown needs the socket */
         eio__timer_link(ws->close_timers, &ws->close_timer);
     start_write(ws);
@@ -179,6 +202,8 @@ static void start_write(eio_ws_t *ws)
         eio_ws_frame_t *f = ws->out_head;
         ws->out_head = f->next;
         f->next = NULL;
+        if (f == ws->pong)
+            ws->pong = NULL; /* in flight: a later ping needs a new pong */
         *tail = f;
         tail = &f->next;
         bufs[n++] = h2o_iovec_init(f->hdr, f->hdr_len);
@@ -211,7 +236,7 @@ static bool on_control(eio_ws_t *ws, int opcode, const char *payload, size_t len
     switch (opcode) {
     case OP_PING:
         if (!ws->closing)
-            queue_frame(ws, OP_PONG, -1, NULL, payload, len);
+            queue_pong(ws, payload, len);
         return true;
     case OP_PONG:
         return true;
@@ -343,7 +368,7 @@ eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg,
     ws->out_tail = &ws->out_head;
     ws->max_msg = max_msg;
     ws->close_timers = close_timers;
-    eio__ws_accept_key(key, 24, accept_key); /* h2o checked: 24 chars, not NUL-terminated */
+    eio__ws_accept_key(key, accept_key);
     req->res.status = 101;
     req->res.reason = "Switching Protocols";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));

@@ -1,11 +1,11 @@
 // engineio-options.test.mjs - Engine.IO options seen on the wire: CORS (--cors-origin with one
 // origin, "*" and a list), the session cookie (--cookie io), gzip/deflate compression of polling
-// responses over the 1024-byte threshold, --transports restrictions, and the response headers
-// the reference always sends (Cache-Control: no-store).
+// responses over the 1024-byte threshold (sioc: up to 1 MiB), --transports restrictions, and the
+// response headers the reference always sends (Cache-Control: no-store).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
-import { startEcho } from "./lib/server.mjs";
+import { startEcho, REFERENCE } from "./lib/server.mjs";
 import { request, pollQuery, handshake, poll, post } from "./lib/http.mjs";
 import { RawWs, wsUrl, openWs } from "./lib/ws.mjs";
 
@@ -220,6 +220,24 @@ test("compression: none under the 1024-byte threshold", async () => {
   const { res, payload } = await bigPoll("gzip", 100);
   assert.equal(res.headers["content-encoding"], undefined);
   assert.equal(res.text, payload);
+});
+
+test("compression: a polling response over 1 MiB goes out plain (reference: gzip)", async () => {
+  const { sid } = await handshake(servers.plain.url);
+  const payload = "4" + "a".repeat(600000);
+  for (let i = 0; i < 2; i++) assert.equal((await post(servers.plain.url, sid, payload)).status, 200);
+  const res = await poll(servers.plain.url, sid, { headers: { "Accept-Encoding": "gzip" } });
+  assert.equal(res.status, 200);
+  const want = `${payload}\x1e${payload}`;
+  // sioc compresses on its event loop, so it bounds the work per answer; the reference
+  // compresses anything over the threshold (on Node's thread pool)
+  if (REFERENCE) {
+    assert.equal(res.headers["content-encoding"], "gzip");
+    assert.equal(zlib.gunzipSync(res.body).toString(), want);
+  } else {
+    assert.equal(res.headers["content-encoding"], undefined);
+    assert.equal(res.text, want);
+  }
 });
 
 test("compression: off with --no-http-compression", async () => {

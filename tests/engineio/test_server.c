@@ -1,6 +1,7 @@
 /* test_server.c - the server object on a real loop without a listener: config validation,
  * new/free leaving no handle behind, and the timer lists firing in order. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <string.h>
 
 #include "engineio/internal.h"
@@ -31,6 +32,9 @@ Test(eio_server, refuses_invalid_configs)
     cr_expect_null(eio_server_new(&loop, &conf, &no_callbacks, NULL));
     eio_config_init(&conf);
     conf.max_http_buffer_size = 0;
+    cr_expect_null(eio_server_new(&loop, &conf, &no_callbacks, NULL));
+    eio_config_init(&conf);
+    conf.max_http_buffer_size = (size_t)INT_MAX + 1; /* the decoders return int lengths */
     cr_expect_null(eio_server_new(&loop, &conf, &no_callbacks, NULL));
     cr_expect_eq(uv_loop_close(&loop), 0);
 }
