@@ -118,6 +118,12 @@ bool eio__polling_flush(eio_socket_t *sock)
         return false;
     if (sock->upgrade != NULL && sock->upgrade->probed)
         return false; /* the client is pausing polling; the queue goes over the WebSocket */
+    /* The reference sends what is queued first and the close packet on the next GET:
+     * engine.io-client handles a close at once but the messages of the same payload a tick
+     * later, so a `41` batched with `1` would be reported as "transport close" instead of
+     * "io server disconnect". The close timer bounds the wait for that GET; at shutdown there is
+     * no time for another round trip, so both go together. */
+    bool close_now = closing && (sock->q_head == NULL || sock->srv->shutting_down);
     batch_t b;
     batch_init(sock, &b, sock->q_head);
     bool handshake = false;
@@ -135,7 +141,7 @@ bool eio__polling_flush(eio_socket_t *sock)
     sock->q_head = NULL;
     sock->q_tail = &sock->q_head;
     sock->q_count = 0;
-    if (closing) {
+    if (close_now) {
         batch_add(sock, &b, EIO_PACKET_CLOSE, "", 0, false);
         sock->send_close = false;
     }

@@ -19,6 +19,7 @@
 #include "socketio/socketio.h"
 #include "src/chat_service.h"
 #include "src/config.h"
+#include "src/echo_app.h"
 #include "src/echo_engine.h"
 #include "src/http_server.h"
 #include "storage/storage.h"
@@ -34,13 +35,14 @@ typedef struct st_app_t {
     srv_config_t conf;
     uv_loop_t loop;
     srv_http_t *http;
-    eio_config_t eio_conf;  /* options of the engine on conf.path (strings borrow conf) */
-    sio_server_t *io;       /* the Socket.IO server on conf.path (owns its engine) */
-    store_t *store;         /* --database */
+    eio_config_t eio_conf; /* options of the engine on conf.path (strings borrow conf) */
+    sio_server_t *io;      /* the Socket.IO server on conf.path (owns its engine) */
+    store_t *store;        /* --database */
     bool store_closed;
-    srv_chat_t *chat;       /* the chat service: /v1/api, /docs, namespace /chat */
-    eio_config_t echo_conf; /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
-    eio_server_t *echo;     /* --echo: the raw Engine.IO echo */
+    srv_chat_t *chat;         /* the chat service: /v1/api, /docs, namespace /chat */
+    srv_echo_app_t *echo_app; /* --echo: the Socket.IO echo app on conf.path */
+    eio_config_t echo_conf;   /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
+    eio_server_t *echo;       /* --echo: the raw Engine.IO echo */
     uv_signal_t sigint, sigterm;
     bool stopping;
     bool stopped_clean;
@@ -65,9 +67,17 @@ static void engine_config(const srv_config_t *conf, const char *path, eio_config
     out->cookie_name = conf->cookie;
 }
 
-/* Creates what serves conf.path (and, later, the chat service's routes) and attaches it to the
- * HTTP server. This is where the Socket.IO layer, the echo app of --echo, storage and the REST
- * handlers (srv_http_add_handler) are to be wired. Returns 0 or -1 after logging why. */
+/* At stop, before the engines shut down: every Socket.IO socket gets its "server shutting down"
+ * disconnect while its session can still carry it. */
+static void stop_socketio(srv_http_t *http, void *data)
+{
+    UNUSED(http);
+    sio_server_shutdown(((app_t *)data)->io);
+}
+
+/* Creates what serves conf.path: the Socket.IO server with, in --echo mode, the echo app, else
+ * the storage and the chat service (REST routes and the /chat namespace). Returns 0 or -1 after
+ * logging why. */
 static int setup_app(app_t *app)
 {
     sio_config_t sc;
@@ -81,10 +91,14 @@ static int setup_app(app_t *app)
     sc.recovery = app->conf.recovery || !app->conf.echo;
     sc.max_disconnection_ms = app->conf.max_disconnection_duration_ms;
     app->io = sio_server_new(&app->loop, &app->eio_conf, &sc);
-    if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0)
+    if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0 ||
+        srv_http_add_stop_hook(app->http, stop_socketio, app) != 0)
         return -1;
-    if (app->conf.echo) /* protocol test mode: no chat service, no database */
-        return 0;
+    if (app->conf.echo) { /* protocol test mode: no chat service, no database */
+        srv_echo_options_t eo = {.extras = app->conf.echo_extras};
+        app->echo_app = srv_echo_app_new(app->io, &eo);
+        return app->echo_app != NULL ? 0 : -1;
+    }
     rc = store_open(&app->loop, app->conf.database, &app->store);
 
     if (rc != 0) {
@@ -162,6 +176,7 @@ static int teardown(app_t *app)
         while (!app->store_closed)
             uv_run(&app->loop, UV_RUN_ONCE);
     }
+    srv_echo_app_free(app->echo_app);
     sio_server_free(app->io);
     eio_server_free(app->echo);
 

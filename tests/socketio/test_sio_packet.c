@@ -275,6 +275,14 @@ Test(sio_packet, data_absent_is_accepted_for_event_and_ack)
     cr_expect_eq(pkt.ack_id, 1);
 }
 
+Test(sio_packet, integers_beyond_int64_become_reals)
+{
+    cr_assert_eq(decode("2[\"big\",123456789012345678901,-99999999999999999999]"), 0);
+    cr_expect(json_is_real(json_array_get(pkt.data, 1)));
+    cr_expect_eq(json_real_value(json_array_get(pkt.data, 1)), 123456789012345678901.0);
+    cr_expect_eq(json_real_value(json_array_get(pkt.data, 2)), -99999999999999999999.0);
+}
+
 Test(sio_packet, decodes_nul_in_strings)
 {
     cr_assert_eq(decode("2[\"a\",\"x\\u0000y\"]"), 0);
