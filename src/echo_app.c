@@ -10,6 +10,7 @@
  * asking socket until they are sent. */
 #include "src/echo_app.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,6 +437,24 @@ static void on_connection(sio_socket_t *s, void *data)
     sio_socket_emit(s, "auth", json_pack("[O]", sio_socket_auth(s)), NULL, 0);
 }
 
+/* A serverSideEmit from another node of the cluster (--redis): re-emitted to this node's sockets
+ * of the namespace as `server-side` (nsp, event, ...args) and, when the sender waits for an ack,
+ * answered with "ack:<event>" (as frontend-compat/reference/redis-node.mjs does). */
+static void on_server_side_event(sio_namespace_t *nsp, const char *event, const json_t *args,
+                                 sio_server_reply_t *reply, void *data)
+{
+    json_t *out = json_pack("[s, s]", sio_namespace_name(nsp), event);
+    char answer[256];
+    UNUSED(data);
+    json_array_extend(out, (json_t *)args);
+    sio_broadcast_emit(sio_broadcast_flags(sio_namespace_broadcast(nsp), SIO_EMIT_LOCAL),
+                       "server-side", out, NULL, 0);
+    if (reply != NULL) {
+        snprintf(answer, sizeof(answer), "ack:%s", event);
+        sio_server_reply(reply, json_pack("[s]", answer));
+    }
+}
+
 static void register_echo(srv_echo_app_t *app, sio_namespace_t *nsp)
 {
     static const struct {
@@ -465,6 +484,7 @@ static void register_echo(srv_echo_app_t *app, sio_namespace_t *nsp)
     sio_namespace_on_connection(nsp, on_connection, app);
     sio_namespace_on_disconnecting(nsp, on_disconnecting, app);
     sio_namespace_on_disconnect(nsp, on_disconnect, app);
+    sio_namespace_on_server_side(nsp, on_server_side_event, app);
 }
 
 /* --- --echo-extras middlewares --- */

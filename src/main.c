@@ -22,6 +22,7 @@
 #include "src/echo_app.h"
 #include "src/echo_engine.h"
 #include "src/http_server.h"
+#include "src/redis_wiring.h"
 #include "storage/storage.h"
 
 #define LOG_MOD "main"
@@ -41,6 +42,7 @@ typedef struct st_app_t {
     bool store_closed;
     srv_chat_t *chat;         /* the chat service: /v1/api, /docs, namespace /chat */
     srv_echo_app_t *echo_app; /* --echo: the Socket.IO echo app on conf.path */
+    void *redis;              /* --redis: the Redis client (srv_redis_setup) */
     eio_config_t echo_conf;   /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
     eio_server_t *echo;       /* --echo: the raw Engine.IO echo */
     uv_signal_t sigint, sigterm;
@@ -90,6 +92,8 @@ static int setup_app(app_t *app)
     /* the chat namespace wants connection state recovery; the echo mode keeps the option */
     sc.recovery = app->conf.recovery || !app->conf.echo;
     sc.max_disconnection_ms = app->conf.max_disconnection_duration_ms;
+    if (srv_redis_setup(&app->loop, app->conf.redis, &sc, &app->redis) != 0)
+        return -1;
     app->io = sio_server_new(&app->loop, &app->eio_conf, &sc);
     if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0 ||
         srv_http_add_stop_hook(app->http, stop_socketio, app) != 0)
@@ -178,6 +182,7 @@ static int teardown(app_t *app)
     }
     srv_echo_app_free(app->echo_app);
     sio_server_free(app->io);
+    srv_redis_teardown(app->redis); /* after the adapters, before uv_walk closes hiredis' polls */
     eio_server_free(app->echo);
 
     srv_http_free(app->http);

@@ -1,0 +1,429 @@
+/* rda_client.c - see rda_client.h.
+ *
+ * Each connection (conn_t) is either up (ac connected), connecting (ac set, not connected) or
+ * waiting on its backoff timer (ac NULL). hiredis frees a context itself after a failed connect
+ * or a disconnect; both callbacks clear conn->ac and arm the timer, unless the client is being
+ * freed. Subscriptions live in the client's list and are replayed on each subscriber connect;
+ * every subscribe command shares one callback whose privdata is the client, which dispatches by
+ * channel or pattern, so nothing hiredis keeps points at a subscription that may be gone.
+ * NUMSUB jobs are heap blocks handed to hiredis (or, when there is no publisher, to a 0 ms
+ * timer): each is freed exactly once, by the reply callback (which hiredis also runs with a NULL
+ * reply when the context is freed) or by the timer flush. */
+#include "redis/rda_client.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <hiredis/async.h>
+
+#include "redis/rda_uv.h"
+#include "src/base/base.h"
+
+#define MOD            "redis"
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+typedef struct st_conn_t {
+    rda_client_t *c;
+    const char *name; /* "pub" or "sub", for the logs */
+    redisAsyncContext *ac;
+    bool connected;
+    bool ever_connected;
+    uv_timer_t *timer;
+    unsigned backoff_ms;
+} conn_t;
+
+struct st_rda_sub_t {
+    rda_sub_t *next;
+    bool pattern;
+    rda_message_cb cb;
+    void *data;
+    char channel[];
+};
+
+struct st_rda_job_t {
+    rda_job_t *next; /* in c->failed only */
+    rda_numsub_cb cb;
+    void *cbdata;
+    bool cancelled;
+};
+
+typedef struct st_queued_t {
+    struct st_queued_t *next;
+    size_t chlen, len;
+    char bytes[]; /* channel then payload */
+} queued_t;
+
+struct st_rda_client_t {
+    uv_loop_t *loop;
+    char host[64];
+    int port;
+    bool freeing;
+    conn_t pub, sub;
+    rda_sub_t *subs;
+    queued_t *qhead, *qtail;
+    size_t qlen;
+    rda_job_t *failed; /* NUMSUB jobs without a publisher, answered by flush_timer */
+    uv_timer_t *flush_timer;
+};
+
+static void conn_start(conn_t *k);
+
+/* --- URL --- */
+
+int rda_url_parse(const char *url, char *host, size_t hostlen, int *port)
+{
+    const char *p, *colon;
+    size_t n;
+    char *end;
+    long v = 6379;
+    struct in_addr a4;
+    if (url == NULL || strncmp(url, "redis://", 8) != 0)
+        return -EINVAL;
+    p = url + 8;
+    if (strchr(p, '@') != NULL || strchr(p, '/') != NULL) /* no auth, no database index */
+        return -EINVAL;
+    colon = strrchr(p, ':');
+    n = colon != NULL ? (size_t)(colon - p) : strlen(p);
+    if (n == 0 || n >= hostlen)
+        return -EINVAL;
+    memcpy(host, p, n);
+    host[n] = '\0';
+    if (inet_pton(AF_INET, host, &a4) != 1) /* hiredis would resolve names with blocking calls */
+        return -EINVAL;
+    if (colon != NULL) {
+        errno = 0;
+        v = strtol(colon + 1, &end, 10);
+        if (errno != 0 || end == colon + 1 || *end != '\0' || v <= 0 || v > 65535)
+            return -EINVAL;
+    }
+    *port = (int)v;
+    return 0;
+}
+
+/* --- subscriptions --- */
+
+static void on_sub_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    rda_client_t *c = priv;
+    redisReply *reply = r;
+    const redisReply *kind, *name, *chan, *payload;
+    UNUSED(ac);
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3)
+        return;
+    kind = reply->element[0];
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (strcmp(kind->str, "message") == 0) {
+        name = chan = reply->element[1];
+        payload = reply->element[2];
+    } else if (strcmp(kind->str, "pmessage") == 0 && reply->elements >= 4) {
+        name = reply->element[1];
+        chan = reply->element[2];
+        payload = reply->element[3];
+    } else {
+        return; /* subscribe / unsubscribe confirmations */
+    }
+    if (name->type != REDIS_REPLY_STRING || chan->type != REDIS_REPLY_STRING ||
+        payload->type != REDIS_REPLY_STRING)
+        return;
+    for (rda_sub_t *s = c->subs; s != NULL; s = s->next) {
+        if (s->pattern == (name != chan) && strlen(s->channel) == name->len &&
+            memcmp(s->channel, name->str, name->len) == 0) {
+            s->cb(chan->str, chan->len, payload->str, payload->len, s->data);
+            return;
+        }
+    }
+}
+
+static void send_subscribe(rda_client_t *c, const rda_sub_t *s, bool on)
+{
+    const char *cmd = s->pattern ? (on ? "PSUBSCRIBE %s" : "PUNSUBSCRIBE %s")
+                                 : (on ? "SUBSCRIBE %s" : "UNSUBSCRIBE %s");
+    if (c->sub.connected)
+        redisAsyncCommand(c->sub.ac, on_sub_reply, c, cmd, s->channel);
+}
+
+rda_sub_t *rda_client_subscribe(rda_client_t *c, const char *channel, bool pattern,
+                                rda_message_cb cb, void *data)
+{
+    size_t n = strlen(channel) + 1;
+    rda_sub_t *s = xmalloc(sizeof(*s) + n);
+    memcpy(s->channel, channel, n);
+    s->pattern = pattern;
+    s->cb = cb;
+    s->data = data;
+    s->next = c->subs;
+    c->subs = s;
+    send_subscribe(c, s, true);
+    return s;
+}
+
+void rda_client_unsubscribe(rda_client_t *c, rda_sub_t *sub)
+{
+    for (rda_sub_t **pp = &c->subs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == sub) {
+            *pp = sub->next;
+            send_subscribe(c, sub, false);
+            free(sub);
+            return;
+        }
+    }
+}
+
+/* --- publishing --- */
+
+static void queue_flush(rda_client_t *c)
+{
+    queued_t *q;
+    while (c->pub.connected && (q = c->qhead) != NULL) {
+        c->qhead = q->next;
+        c->qlen--;
+        redisAsyncCommand(c->pub.ac, NULL, NULL, "PUBLISH %b %b", q->bytes, q->chlen,
+                          q->bytes + q->chlen, q->len);
+        free(q);
+    }
+    if (c->qhead == NULL)
+        c->qtail = NULL;
+}
+
+void rda_client_publish(rda_client_t *c, const char *channel, const void *payload, size_t len)
+{
+    size_t chlen = strlen(channel);
+    queued_t *q;
+    if (c->pub.connected) {
+        redisAsyncCommand(c->pub.ac, NULL, NULL, "PUBLISH %b %b", channel, chlen, payload, len);
+        return;
+    }
+    if (c->qlen >= RDA_QUEUE_MAX) { /* drop the oldest */
+        q = c->qhead;
+        c->qhead = q->next;
+        c->qlen--;
+        free(q);
+        if (c->qhead == NULL)
+            c->qtail = NULL;
+        log_warn(MOD, "publisher down: queue full, oldest message dropped");
+    }
+    q = xmalloc(sizeof(*q) + chlen + len);
+    q->next = NULL;
+    q->chlen = chlen;
+    q->len = len;
+    memcpy(q->bytes, channel, chlen);
+    if (len > 0)
+        memcpy(q->bytes + chlen, payload, len);
+    if (c->qtail != NULL)
+        c->qtail->next = q;
+    else
+        c->qhead = q;
+    c->qtail = q;
+    c->qlen++;
+}
+
+/* --- NUMSUB --- */
+
+static void on_numsub_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    rda_job_t *job = priv;
+    redisReply *reply = r;
+    long long n = -1;
+    UNUSED(ac);
+    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[1]->type == REDIS_REPLY_INTEGER)
+        n = reply->element[1]->integer;
+    if (!job->cancelled)
+        job->cb(n, job->cbdata);
+    free(job);
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    rda_client_t *c = t->data;
+    rda_job_t *job;
+    while ((job = c->failed) != NULL) {
+        c->failed = job->next;
+        if (!job->cancelled)
+            job->cb(-1, job->cbdata);
+        free(job);
+    }
+}
+
+rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb cb, void *cbdata)
+{
+    rda_job_t *job = xcalloc(1, sizeof(*job));
+    job->cb = cb;
+    job->cbdata = cbdata;
+    if (c->pub.connected &&
+        redisAsyncCommand(c->pub.ac, on_numsub_reply, job, "PUBSUB NUMSUB %s", channel) == REDIS_OK)
+        return job;
+    job->next = c->failed;
+    c->failed = job;
+    uv_timer_start(c->flush_timer, on_flush_timer, 0, 0);
+    return job;
+}
+
+void rda_client_cancel(rda_client_t *c, rda_job_t *job)
+{
+    UNUSED(c);
+    if (job != NULL)
+        job->cancelled = true;
+}
+
+/* --- connections --- */
+
+static void on_retry(uv_timer_t *t)
+{
+    conn_start(t->data);
+}
+
+static void conn_retry(conn_t *k)
+{
+    k->ac = NULL;
+    k->connected = false;
+    if (k->c->freeing)
+        return;
+    log_info(MOD, "%s: reconnecting to %s:%d in %u ms", k->name, k->c->host, k->c->port,
+             k->backoff_ms);
+    uv_timer_start(k->timer, on_retry, k->backoff_ms, 0);
+    k->backoff_ms = k->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : k->backoff_ms * 2;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    conn_t *k = ac->data;
+    rda_client_t *c = k->c;
+    if (status != REDIS_OK) {
+        log_warn(MOD, "%s: cannot connect to %s:%d: %s", k->name, c->host, c->port, ac->errstr);
+        conn_retry(k); /* hiredis frees the context after this callback */
+        return;
+    }
+    k->connected = true;
+    k->backoff_ms = BACKOFF_MIN_MS;
+    log_info(MOD, "%s: %s %s:%d", k->name, k->ever_connected ? "reconnected to" : "connected to",
+             c->host, c->port);
+    k->ever_connected = true;
+    if (k == &c->sub) {
+        for (rda_sub_t *s = c->subs; s != NULL; s = s->next)
+            send_subscribe(c, s, true);
+    } else {
+        queue_flush(c);
+    }
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    conn_t *k = ac->data;
+    if (k->c->freeing)
+        return;
+    log_warn(MOD, "%s: disconnected from %s:%d%s%s", k->name, k->c->host, k->c->port,
+             status != REDIS_OK ? ": " : "", status != REDIS_OK ? ac->errstr : "");
+    conn_retry(k);
+}
+
+static void conn_start(conn_t *k)
+{
+    rda_client_t *c = k->c;
+    redisAsyncContext *ac = redisAsyncConnect(c->host, c->port);
+    if (ac == NULL || ac->err != 0) {
+        log_warn(MOD, "%s: cannot connect to %s:%d: %s", k->name, c->host, c->port,
+                 ac != NULL ? ac->errstr : "out of memory");
+        if (ac != NULL)
+            redisAsyncFree(ac);
+        conn_retry(k);
+        return;
+    }
+    ac->data = k;
+    if (rda_uv_attach(ac, c->loop) != REDIS_OK) {
+        log_warn(MOD, "%s: cannot watch the socket", k->name);
+        redisAsyncFree(ac);
+        conn_retry(k);
+        return;
+    }
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    k->ac = ac;
+}
+
+static void conn_init(rda_client_t *c, conn_t *k, const char *name)
+{
+    k->c = c;
+    k->name = name;
+    k->backoff_ms = BACKOFF_MIN_MS;
+    k->timer = xmalloc(sizeof(*k->timer));
+    uv_timer_init(c->loop, k->timer);
+    k->timer->data = k;
+    conn_start(k);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void conn_dispose(conn_t *k)
+{
+    uv_timer_stop(k->timer);
+    uv_close((uv_handle_t *)k->timer, on_timer_closed);
+    if (k->ac != NULL)
+        redisAsyncFree(k->ac); /* runs pending callbacks with NULL replies */
+    k->ac = NULL;
+    k->connected = false;
+}
+
+rda_client_t *rda_client_new(uv_loop_t *loop, const char *url)
+{
+    rda_client_t *c;
+    char host[64];
+    int port;
+    if (rda_url_parse(url, host, sizeof(host), &port) != 0) {
+        log_error(MOD, "invalid Redis URL %s (expected redis://IPV4:PORT)", url ? url : "(null)");
+        return NULL;
+    }
+    c = xcalloc(1, sizeof(*c));
+    c->loop = loop;
+    memcpy(c->host, host, sizeof(host));
+    c->port = port;
+    c->flush_timer = xmalloc(sizeof(*c->flush_timer));
+    uv_timer_init(loop, c->flush_timer);
+    c->flush_timer->data = c;
+    conn_init(c, &c->pub, "pub");
+    conn_init(c, &c->sub, "sub");
+    return c;
+}
+
+bool rda_client_connected(const rda_client_t *c)
+{
+    return c->pub.connected && c->sub.connected;
+}
+
+void rda_client_free(rda_client_t *c)
+{
+    rda_job_t *job;
+    queued_t *q;
+    if (c == NULL)
+        return;
+    c->freeing = true;
+    conn_dispose(&c->pub);
+    conn_dispose(&c->sub);
+    while ((job = c->failed) != NULL) {
+        c->failed = job->next;
+        if (!job->cancelled)
+            job->cb(-1, job->cbdata);
+        free(job);
+    }
+    uv_timer_stop(c->flush_timer);
+    uv_close((uv_handle_t *)c->flush_timer, on_timer_closed);
+    while (c->subs != NULL) {
+        rda_sub_t *s = c->subs;
+        c->subs = s->next;
+        free(s);
+    }
+    while ((q = c->qhead) != NULL) {
+        c->qhead = q->next;
+        free(q);
+    }
+    free(c);
+}
