@@ -1,43 +1,25 @@
 /* query.c - the query-string lookup h2o lacks (see codec.h), following URLSearchParams: pairs
  * split on '&', key and value split on the first '=', '+' means space, %XX is decoded and an
- * invalid escape is kept as it is; the last occurrence of a key wins (as Object.fromEntries). */
+ * invalid escape is kept as it is (url_decode in base); the last occurrence of a key wins (as
+ * Object.fromEntries). */
 #include "engineio/codec.h"
+#include "src/base/base.h"
 
 #include <errno.h>
 #include <string.h>
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes s[0..len) into out (which holds cap bytes); returns the length or -EMSGSIZE. */
+/* Decodes s[0..len) into out (which holds cap bytes) with a NUL; returns the length or
+ * -EMSGSIZE. */
 static int decode_component(const char *s, size_t len, char *out, size_t cap)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            c = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-            i += 2;
-        }
-        if (o + 1 >= cap)
-            return -EMSGSIZE;
-        out[o++] = c;
-    }
-    if (o >= cap)
+    size_t n;
+    if (cap == 0)
         return -EMSGSIZE;
-    out[o] = '\0';
-    return (int)o;
+    n = url_decode(out, cap - 1, s, len, false);
+    if (n > cap - 1)
+        return -EMSGSIZE;
+    out[n] = '\0';
+    return (int)n;
 }
 
 /* True if the encoded key s[0..len) decodes to `key`. */

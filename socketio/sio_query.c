@@ -8,29 +8,12 @@
 
 #include "socketio/internal.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
+/* Appends the decoding of s[0..n) (lenient: a bad escape stays as it is) to out. */
 static void decode_component(buf_t *out, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            buf_append_char(out, ' ');
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            buf_append_char(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-            i += 2;
-        } else {
-            buf_append_char(out, s[i]);
-        }
-    }
+    buf_reserve(out, n); /* decoding never lengthens */
+    out->len += url_decode(out->base + out->len, n, s, n, false);
+    out->base[out->len] = '\0';
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */

@@ -50,18 +50,13 @@ const srv_json_field_t chat_fields_logout[] = {
 N(chat_fields_logout);
 
 const srv_json_field_t chat_fields_public_create[] = {
-    {.name = "name",
-     .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
-     .max = CHAT_NAME_MAX,
-     .check = srv_check_text},
-    {.name = "topic", .type = SRV_JSON_STRING, .max = CHAT_TOPIC_MAX, .nullable = true},
+    CHAT_FIELD_NAME(true),
+    CHAT_FIELD_TOPIC,
 };
 N(chat_fields_public_create);
 
 const srv_json_field_t chat_fields_private_create[] = {
-    {.name = "userId", .type = SRV_JSON_INT, .required = true, .imin = 1, .imax = INT64_MAX},
+    CHAT_FIELD_ID("userId"),
 };
 N(chat_fields_private_create);
 
@@ -71,24 +66,15 @@ const srv_json_field_t chat_fields_private_update[] = {
 N(chat_fields_private_update);
 
 const srv_json_field_t chat_fields_group_create[] = {
-    {.name = "name",
-     .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
-     .max = CHAT_NAME_MAX,
-     .check = srv_check_text},
-    {.name = "topic", .type = SRV_JSON_STRING, .max = CHAT_TOPIC_MAX, .nullable = true},
+    CHAT_FIELD_NAME(true),
+    CHAT_FIELD_TOPIC,
     {.name = "memberIds", .type = SRV_JSON_ID_ARRAY, .max = CHAT_MEMBERS_MAX},
 };
 N(chat_fields_group_create);
 
 const srv_json_field_t chat_fields_group_update[] = {
-    {.name = "name",
-     .type = SRV_JSON_STRING,
-     .min = 1,
-     .max = CHAT_NAME_MAX,
-     .check = srv_check_text},
-    {.name = "topic", .type = SRV_JSON_STRING, .max = CHAT_TOPIC_MAX, .nullable = true},
+    CHAT_FIELD_NAME(false),
+    CHAT_FIELD_TOPIC,
     {.name = "addMemberIds", .type = SRV_JSON_ID_ARRAY, .max = CHAT_MEMBERS_MAX},
     {.name = "removeMemberIds", .type = SRV_JSON_ID_ARRAY, .max = CHAT_MEMBERS_MAX},
     {.name = "lastReadSeq", .type = SRV_JSON_INT, .imin = 0, .imax = INT64_MAX},
@@ -96,33 +82,18 @@ const srv_json_field_t chat_fields_group_update[] = {
 N(chat_fields_group_update);
 
 const srv_json_field_t chat_fields_member_add[] = {
-    {.name = "userId", .type = SRV_JSON_INT, .required = true, .imin = 1, .imax = INT64_MAX},
+    CHAT_FIELD_ID("userId"),
     {.name = "role", .type = SRV_JSON_STRING, .min = 5, .max = 6},
 };
 N(chat_fields_member_add);
 
 const srv_json_field_t chat_fields_message_send[] = {
-    {.name = "body",
-     .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
-     .max = CHAT_MESSAGE_MAX,
-     .check = srv_check_text},
-    {.name = "clientMsgId",
-     .type = SRV_JSON_STRING,
-     .min = 1,
-     .max = CHAT_CLIENT_ID_MAX,
-     .nullable = true,
-     .check = srv_check_ascii_id},
+    CHAT_FIELD_MESSAGE_BODY,
+    CHAT_FIELD_CLIENT_MSG_ID,
 };
 N(chat_fields_message_send);
 
 const srv_json_field_t chat_fields_message_edit[] = {
-    {.name = "body",
-     .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
-     .max = CHAT_MESSAGE_MAX,
-     .check = srv_check_text},
+    CHAT_FIELD_MESSAGE_BODY,
 };
 N(chat_fields_message_edit);

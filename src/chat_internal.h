@@ -4,9 +4,9 @@
  *
  * Life of a REST request: rest_dispatch.c matches the route, authenticates, validates the body and
  * creates a rest_op_t, then calls the route's handler. A handler issues storage calls whose
- * callbacks get the op back; each callback first checks rest_op_alive() (the service or the h2o
- * request may be gone meanwhile), and the chain ends with exactly one rest_op_reply_*() which
- * answers and frees the op. */
+ * callbacks get the op back; each callback first checks rest_op_proceed() or
+ * rest_op_alive_or_free() (the service or the h2o request may be gone meanwhile), and the chain
+ * ends with exactly one rest_op_reply_*() which answers and frees the op. */
 #ifndef SIOC_SRC_CHAT_INTERNAL_H
 #define SIOC_SRC_CHAT_INTERNAL_H
 
@@ -91,6 +91,15 @@ rest_op_t *rest_op_new(srv_chat_t *chat, h2o_req_t *req);
 /** False if the service or the request is gone: the callback must then rest_op_free() and
  * return. */
 bool rest_op_alive(const rest_op_t *op);
+/** The head of a callback: true if the op may go on, otherwise frees it (then return at once). */
+bool rest_op_alive_or_free(rest_op_t *op);
+/** The head of a storage callback: false if the op is done with, either gone (freed, as
+ * rest_op_alive_or_free) or `status` is an error (answered with rest_op_reply_store_error(op,
+ * status, what)); true to go on. */
+bool rest_op_proceed(rest_op_t *op, int status, const char *what);
+/** After issuing a storage call for `op`: a call refused at once (`rc` != 0) never runs its
+ * callback, so this answers rest_op_reply_store_error(op, rc, what) (freeing the op). */
+void rest_op_issued(rest_op_t *op, int rc, const char *what);
 void rest_op_free(rest_op_t *op);
 /** Answer and free the op. `body` is stolen (may be NULL for 204). */
 void rest_op_reply_json(rest_op_t *op, int status, json_t *body);
@@ -165,6 +174,31 @@ void rest_messages_delete(rest_op_t *op);
 void rest_messages_search(rest_op_t *op);
 
 /* ---- field tables shared by REST and Socket.IO (chat_fields.c) ---- */
+
+/* Fields that several tables hold alike (here and in chat_realtime.c's event tables). */
+#define CHAT_FIELD_ID(nm)                                                                          \
+    {                                                                                              \
+        .name = nm, .type = SRV_JSON_INT, .required = true, .imin = 1, .imax = INT64_MAX           \
+    }
+#define CHAT_FIELD_NAME(req)                                                                       \
+    {                                                                                              \
+        .name = "name", .type = SRV_JSON_STRING, .required = req, .min = 1, .max = CHAT_NAME_MAX,  \
+        .check = srv_check_text                                                                    \
+    }
+#define CHAT_FIELD_TOPIC                                                                           \
+    {                                                                                              \
+        .name = "topic", .type = SRV_JSON_STRING, .max = CHAT_TOPIC_MAX, .nullable = true          \
+    }
+#define CHAT_FIELD_MESSAGE_BODY                                                                    \
+    {                                                                                              \
+        .name = "body", .type = SRV_JSON_STRING, .required = true, .min = 1,                       \
+        .max = CHAT_MESSAGE_MAX, .check = srv_check_text                                           \
+    }
+#define CHAT_FIELD_CLIENT_MSG_ID                                                                   \
+    {                                                                                              \
+        .name = "clientMsgId", .type = SRV_JSON_STRING, .min = 1, .max = CHAT_CLIENT_ID_MAX,       \
+        .nullable = true, .check = srv_check_ascii_id                                              \
+    }
 
 extern const srv_json_field_t chat_fields_register[];
 extern const size_t chat_fields_register_n;

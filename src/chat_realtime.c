@@ -135,6 +135,21 @@ static void ack_store_err(sio_socket_t *sock, int64_t ack_id, int status, const 
     }
 }
 
+static void ack_not_member(sio_socket_t *sock, int64_t ack_id)
+{
+    ack_err(sock, ack_id, "not_a_member", "you are not a member of this chat");
+}
+
+/* After issuing a storage call for `op`: a call refused at once (`rc` != 0) never runs its
+ * callback, so the error is acked and the op freed here. */
+static void op_issued(rt_op_t *op, int rc, const char *what)
+{
+    if (rc != 0) {
+        ack_store_err(op->sock, op->ack_id, rc, what);
+        op_free(op);
+    }
+}
+
 static int64_t sock_user(sio_socket_t *sock)
 {
     return json_integer_value(json_object_get(sio_socket_data(sock), "userId"));
@@ -364,39 +379,27 @@ static json_t *event_arg(sio_socket_t *sock, const sio_event_t *ev, const srv_js
     return arg;
 }
 
-#define ID_FIELD(nm)                                                                               \
-    {                                                                                              \
-        .name = nm, .type = SRV_JSON_INT, .required = true, .imin = 1, .imax = INT64_MAX           \
-    }
+/* event_arg, then an op that holds the argument; NULL (the error acked) if it does not fit. */
+static rt_op_t *event_op(srv_chat_t *chat, sio_socket_t *sock, const sio_event_t *ev,
+                         const srv_json_field_t *fields, size_t n)
+{
+    json_t *arg = event_arg(sock, ev, fields, n);
+    return arg != NULL ? op_new(chat, sock, ev->ack_id, arg) : NULL;
+}
 
-static const srv_json_field_t f_chat[] = {ID_FIELD("chatId")};
+static const srv_json_field_t f_chat[] = {CHAT_FIELD_ID("chatId")};
 static const srv_json_field_t f_send[] = {
-    ID_FIELD("chatId"),
-    {.name = "body",
-     .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
-     .max = CHAT_MESSAGE_MAX,
-     .check = srv_check_text},
-    {.name = "clientMsgId",
-     .type = SRV_JSON_STRING,
-     .min = 1,
-     .max = CHAT_CLIENT_ID_MAX,
-     .nullable = true,
-     .check = srv_check_ascii_id},
+    CHAT_FIELD_ID("chatId"),
+    CHAT_FIELD_MESSAGE_BODY,
+    CHAT_FIELD_CLIENT_MSG_ID,
 };
 static const srv_json_field_t f_edit[] = {
-    ID_FIELD("messageId"),
-    {.name = "body",
-     .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
-     .max = CHAT_MESSAGE_MAX,
-     .check = srv_check_text},
+    CHAT_FIELD_ID("messageId"),
+    CHAT_FIELD_MESSAGE_BODY,
 };
-static const srv_json_field_t f_message[] = {ID_FIELD("messageId")};
+static const srv_json_field_t f_message[] = {CHAT_FIELD_ID("messageId")};
 static const srv_json_field_t f_reaction[] = {
-    ID_FIELD("messageId"),
+    CHAT_FIELD_ID("messageId"),
     {.name = "emoji",
      .type = SRV_JSON_STRING,
      .required = true,
@@ -405,7 +408,7 @@ static const srv_json_field_t f_reaction[] = {
      .check = srv_check_text},
 };
 static const srv_json_field_t f_read[] = {
-    ID_FIELD("chatId"),
+    CHAT_FIELD_ID("chatId"),
     {.name = "seq", .type = SRV_JSON_INT, .required = true, .imin = 0, .imax = INT64_MAX},
 };
 static const srv_json_field_t f_status[] = {
@@ -432,7 +435,7 @@ static void on_join_role(void *cbdata, int status, store_member_role_t role)
     if (status != 0) {
         ack_store_err(op->sock, op->ack_id, status, "chat");
     } else if (role == STORE_MEMBER_NONE) {
-        ack_err(op->sock, op->ack_id, "not_a_member", "you are not a member of this chat");
+        ack_not_member(op->sock, op->ack_id);
     } else {
         room_name(room, sizeof(room), "chat", chat_id);
         sio_socket_join(op->sock, room);
@@ -444,18 +447,13 @@ static void on_join_role(void *cbdata, int status, store_member_role_t role)
 static void ev_chat_join(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
     srv_chat_t *chat = data;
-    json_t *arg = event_arg(sock, ev, f_chat, ARRAY_SIZE(f_chat));
-    rt_op_t *op;
+    rt_op_t *op = event_op(chat, sock, ev, f_chat, ARRAY_SIZE(f_chat));
     int rc;
-    if (arg == NULL)
+    if (op == NULL)
         return;
-    op = op_new(chat, sock, ev->ack_id, arg);
-    rc = store_member_role(chat->store, srv_json_int(arg, "chatId", 0), op->user_id, on_join_role,
-                           op);
-    if (rc != 0) {
-        ack_store_err(sock, ev->ack_id, rc, "chat");
-        op_free(op);
-    }
+    rc = store_member_role(chat->store, srv_json_int(op->arg, "chatId", 0), op->user_id,
+                           on_join_role, op);
+    op_issued(op, rc, "chat");
 }
 
 static void ev_chat_leave(sio_socket_t *sock, const sio_event_t *ev, void *data)
@@ -480,7 +478,7 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
     if (!op_alive(op))
         return;
     if (status == -EPERM) {
-        ack_err(op->sock, op->ack_id, "not_a_member", "you are not a member of this chat");
+        ack_not_member(op->sock, op->ack_id);
     } else if (status == -EEXIST) {
         ack_err(op->sock, op->ack_id, "client_msg_id_used",
                 "clientMsgId was already used for a message in another chat");
@@ -498,13 +496,12 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
 static void ev_message_send(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
     srv_chat_t *chat = data;
-    json_t *arg = event_arg(sock, ev, f_send, ARRAY_SIZE(f_send));
-    rt_op_t *op;
-    if (arg == NULL)
+    rt_op_t *op = event_op(chat, sock, ev, f_send, ARRAY_SIZE(f_send));
+    if (op == NULL)
         return;
-    op = op_new(chat, sock, ev->ack_id, arg);
-    chat_send_message(chat, srv_json_int(arg, "chatId", 0), op->user_id, srv_json_str(arg, "body"),
-                      srv_json_str(arg, "clientMsgId"), on_sent, op);
+    chat_send_message(chat, srv_json_int(op->arg, "chatId", 0), op->user_id,
+                      srv_json_str(op->arg, "body"), srv_json_str(op->arg, "clientMsgId"), on_sent,
+                      op);
 }
 
 /* ---- message:edit / message:delete / reaction:add / reaction:remove ----
@@ -575,7 +572,7 @@ static void on_change_role(void *cbdata, int status, store_member_role_t role)
         if (status != 0)
             ack_store_err(op->sock, op->ack_id, status, "message");
         else
-            ack_err(op->sock, op->ack_id, "not_a_member", "you are not a member of this chat");
+            ack_not_member(op->sock, op->ack_id);
         op_free(op);
         return;
     }
@@ -596,10 +593,7 @@ static void on_change_role(void *cbdata, int status, store_member_role_t role)
                                    on_reaction_done, op);
         break;
     }
-    if (rc != 0) {
-        ack_store_err(op->sock, op->ack_id, rc, "message");
-        op_free(op);
-    }
+    op_issued(op, rc, "message");
 }
 
 static void on_change_get(void *cbdata, int status, const store_message_t *m)
@@ -615,49 +609,39 @@ static void on_change_get(void *cbdata, int status, const store_message_t *m)
     }
     op->n[1] = m->chat_id;
     rc = store_member_role(op->chat->store, m->chat_id, op->user_id, on_change_role, op);
-    if (rc != 0) {
-        ack_store_err(op->sock, op->ack_id, rc, "message");
-        op_free(op);
-    }
+    op_issued(op, rc, "message");
 }
 
-static void change_message(srv_chat_t *chat, sio_socket_t *sock, const sio_event_t *ev, json_t *arg,
-                           int action)
+static void change_message(srv_chat_t *chat, sio_socket_t *sock, const sio_event_t *ev,
+                           const srv_json_field_t *fields, size_t n, int action)
 {
-    rt_op_t *op;
+    rt_op_t *op = event_op(chat, sock, ev, fields, n);
     int rc;
-    if (arg == NULL)
+    if (op == NULL)
         return;
-    op = op_new(chat, sock, ev->ack_id, arg);
     op->n[0] = action;
-    rc = store_message_get(chat->store, srv_json_int(arg, "messageId", 0), on_change_get, op);
-    if (rc != 0) {
-        ack_store_err(sock, ev->ack_id, rc, "message");
-        op_free(op);
-    }
+    rc = store_message_get(chat->store, srv_json_int(op->arg, "messageId", 0), on_change_get, op);
+    op_issued(op, rc, "message");
 }
 
 static void ev_message_edit(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    change_message(data, sock, ev, event_arg(sock, ev, f_edit, ARRAY_SIZE(f_edit)), ACT_EDIT);
+    change_message(data, sock, ev, f_edit, ARRAY_SIZE(f_edit), ACT_EDIT);
 }
 
 static void ev_message_delete(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    change_message(data, sock, ev, event_arg(sock, ev, f_message, ARRAY_SIZE(f_message)),
-                   ACT_DELETE);
+    change_message(data, sock, ev, f_message, ARRAY_SIZE(f_message), ACT_DELETE);
 }
 
 static void ev_reaction_add(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    change_message(data, sock, ev, event_arg(sock, ev, f_reaction, ARRAY_SIZE(f_reaction)),
-                   ACT_REACT_ADD);
+    change_message(data, sock, ev, f_reaction, ARRAY_SIZE(f_reaction), ACT_REACT_ADD);
 }
 
 static void ev_reaction_remove(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    change_message(data, sock, ev, event_arg(sock, ev, f_reaction, ARRAY_SIZE(f_reaction)),
-                   ACT_REACT_REMOVE);
+    change_message(data, sock, ev, f_reaction, ARRAY_SIZE(f_reaction), ACT_REACT_REMOVE);
 }
 
 /* ---- typing ---- */
@@ -708,7 +692,7 @@ static void on_read(void *cbdata, int status, int64_t seq)
     if (!op_alive(op))
         return;
     if (status == -EPERM) {
-        ack_err(op->sock, op->ack_id, "not_a_member", "you are not a member of this chat");
+        ack_not_member(op->sock, op->ack_id);
     } else if (status != 0) {
         ack_store_err(op->sock, op->ack_id, status, "chat");
     } else {
@@ -727,18 +711,13 @@ static void on_read(void *cbdata, int status, int64_t seq)
 static void ev_message_read(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
     srv_chat_t *chat = data;
-    json_t *arg = event_arg(sock, ev, f_read, ARRAY_SIZE(f_read));
-    rt_op_t *op;
+    rt_op_t *op = event_op(chat, sock, ev, f_read, ARRAY_SIZE(f_read));
     int rc;
-    if (arg == NULL)
+    if (op == NULL)
         return;
-    op = op_new(chat, sock, ev->ack_id, arg);
-    rc = store_read_set(chat->store, srv_json_int(arg, "chatId", 0), op->user_id,
-                        srv_json_int(arg, "seq", 0), on_read, op);
-    if (rc != 0) {
-        ack_store_err(sock, ev->ack_id, rc, "chat");
-        op_free(op);
-    }
+    rc = store_read_set(chat->store, srv_json_int(op->arg, "chatId", 0), op->user_id,
+                        srv_json_int(op->arg, "seq", 0), on_read, op);
+    op_issued(op, rc, "chat");
 }
 
 /* ---- presence ---- */

@@ -20,14 +20,8 @@ static void on_token_stored(void *cbdata, int status)
 {
     rest_op_t *op = cbdata;
     json_t *res;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_proceed(op, status, "token"))
         return;
-    }
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "token");
-        return;
-    }
     res = json_pack("{s:s,s:s,s:s,s:i}", "accessToken", op->text, "refreshToken", op->query,
                     "tokenType", "Bearer", "expiresIn", CHAT_ACCESS_TTL_S);
     if (op->result != NULL) {
@@ -57,6 +51,5 @@ void chat_tokens_issue_and_reply(rest_op_t *op, int status, int64_t user_id)
     op->n[5] = status;
     rc = store_token_insert(op->chat->store, hash, user_id,
                             (int64_t)time_now_ms() + CHAT_REFRESH_TTL_MS, on_token_stored, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "token");
+    rest_op_issued(op, rc, "token");
 }

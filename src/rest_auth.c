@@ -25,10 +25,8 @@
 static void on_user_created(void *cbdata, int status, const store_user_t *user)
 {
     rest_op_t *op = cbdata;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status == -EEXIST) {
         rest_op_reply_error(op, 409, "username_taken", "the username is already taken");
         return;
@@ -46,10 +44,8 @@ static void on_register_hashed(int status, const char *hash, void *cbdata)
     rest_op_t *op = cbdata;
     store_user_new_t u;
     int rc;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status != 0) {
         rest_op_reply_error(op, 500, "internal", "could not hash the password");
         return;
@@ -62,8 +58,7 @@ static void on_register_hashed(int status, const char *hash, void *cbdata)
     u.password_hash = hash;
     u.role = STORE_USER_ROLE_USER;
     rc = store_user_create(op->chat->store, &u, on_user_created, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }
 
 static void on_register_lookup(void *cbdata, int status, const store_user_t *user)
@@ -72,10 +67,8 @@ static void on_register_lookup(void *cbdata, int status, const store_user_t *use
     const char *pw;
     int rc;
     UNUSED(user);
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status == 0) {
         rest_op_reply_error(op, 409, "username_taken", "the username is already taken");
         return;
@@ -94,8 +87,7 @@ void rest_auth_register(rest_op_t *op)
 {
     int rc = store_user_get_by_name(op->chat->store, srv_json_str(op->body, "username"),
                                     on_register_lookup, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }
 
 /* ---- login ---- */
@@ -127,10 +119,8 @@ static void login_failed(rest_op_t *op)
 static void on_login_verified(int status, void *cbdata)
 {
     rest_op_t *op = cbdata;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status != 0 || op->result == NULL) {
         login_failed(op);
         return;
@@ -144,10 +134,8 @@ static void on_login_lookup(void *cbdata, int status, const store_user_t *user)
     rest_op_t *op = cbdata;
     const char *pw;
     int rc;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status != 0 && status != -ENOENT) {
         rest_op_reply_store_error(op, status, "user");
         return;
@@ -190,8 +178,7 @@ void rest_auth_login(rest_op_t *op)
         on_login_lookup(op, -ENOENT, NULL);
         return;
     }
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }
 
 /* ---- refresh ---- */
@@ -199,10 +186,8 @@ void rest_auth_login(rest_op_t *op)
 static void on_refresh_user(void *cbdata, int status, const store_user_t *user)
 {
     rest_op_t *op = cbdata;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status != 0) {
         rest_op_reply_error(op, 401, "invalid_refresh_token", "the refresh token is not valid");
         return;
@@ -215,27 +200,18 @@ static void on_refresh_revoked(void *cbdata, int status)
 {
     rest_op_t *op = cbdata;
     int rc;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_proceed(op, status, "token"))
         return;
-    }
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "token");
-        return;
-    }
     rc = store_user_get(op->chat->store, op->n[0], on_refresh_user, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }
 
 static void on_refresh_token(void *cbdata, int status, const store_token_t *tok)
 {
     rest_op_t *op = cbdata;
     int rc;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status == -ENOENT) {
         rest_op_reply_error(op, 401, "invalid_refresh_token", "the refresh token is not valid");
         return;
@@ -254,8 +230,7 @@ static void on_refresh_token(void *cbdata, int status, const store_token_t *tok)
         return;
     }
     rc = store_token_revoke(op->chat->store, tok->token_hash, on_refresh_revoked, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "token");
+    rest_op_issued(op, rc, "token");
 }
 
 void rest_auth_refresh(rest_op_t *op)
@@ -264,8 +239,7 @@ void rest_auth_refresh(rest_op_t *op)
     int rc;
     chat_tokens_hash(srv_json_str(op->body, "refreshToken"), hash);
     rc = store_token_get(op->chat->store, hash, on_refresh_token, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "token");
+    rest_op_issued(op, rc, "token");
 }
 
 /* ---- logout ---- */
@@ -273,10 +247,8 @@ void rest_auth_refresh(rest_op_t *op)
 static void on_logout_done(void *cbdata, int status)
 {
     rest_op_t *op = cbdata;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     if (status != 0 && status != -ENOENT) {
         rest_op_reply_store_error(op, status, "token");
         return;
@@ -288,18 +260,15 @@ static void on_logout_token(void *cbdata, int status, const store_token_t *tok)
 {
     rest_op_t *op = cbdata;
     int rc;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_alive_or_free(op))
         return;
-    }
     /* someone else's or an unknown token: nothing to do, and nothing to reveal */
     if (status != 0 || tok->user_id != op->user_id) {
         on_logout_done(op, status == -ENOENT ? 0 : status);
         return;
     }
     rc = store_token_revoke(op->chat->store, tok->token_hash, on_logout_done, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "token");
+    rest_op_issued(op, rc, "token");
 }
 
 void rest_auth_logout(rest_op_t *op)
@@ -317,8 +286,7 @@ void rest_auth_logout(rest_op_t *op)
         rest_op_reply_json(op, 204, NULL);
         return;
     }
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "token");
+    rest_op_issued(op, rc, "token");
 }
 
 /* ---- users ---- */
@@ -326,43 +294,29 @@ void rest_auth_logout(rest_op_t *op)
 static void on_user(void *cbdata, int status, const store_user_t *user)
 {
     rest_op_t *op = cbdata;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_proceed(op, status, "user"))
         return;
-    }
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "user");
-        return;
-    }
     rest_op_reply_json(op, 200, chat_json_user(op->chat, user));
 }
 
 void rest_users_me(rest_op_t *op)
 {
     int rc = store_user_get(op->chat->store, op->user_id, on_user, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }
 
 void rest_users_get(rest_op_t *op)
 {
     int rc = store_user_get(op->chat->store, op->params.ids[0], on_user, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }
 
 static void on_users(void *cbdata, int status, const store_user_list_t *users)
 {
     rest_op_t *op = cbdata;
     json_t *arr, *res;
-    if (!rest_op_alive(op)) {
-        rest_op_free(op);
+    if (!rest_op_proceed(op, status, "user"))
         return;
-    }
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "user");
-        return;
-    }
     arr = json_array();
     for (size_t i = 0; i < users->count; i++) {
         const char *st = chat_presence_status(op->chat->presence, users->items[i].id);
@@ -389,6 +343,5 @@ void rest_users_list(rest_op_t *op)
     op->n[1] = limit;
     op->flag = online != 0;
     rc = store_user_list(op->chat->store, after, (size_t)limit, on_users, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "user");
+    rest_op_issued(op, rc, "user");
 }

@@ -12,25 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALIVE_OR_FREE(op)                                                                          \
-    do {                                                                                           \
-        if (!rest_op_alive(op)) {                                                                  \
-            rest_op_free(op);                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 /* ---- loading a chat with the caller's role ---- */
 
 static void on_load_role(void *cbdata, int status, store_member_role_t role)
 {
     rest_op_t *op = cbdata;
     store_member_role_t min = (store_member_role_t)op->n[4];
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     op->role = role;
     if (role < min) {
         if (role == STORE_MEMBER_NONE)
@@ -47,7 +36,8 @@ static void on_load_chat(void *cbdata, int status, const store_chat_t *c)
 {
     rest_op_t *op = cbdata;
     int rc;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -ENOENT || (status == 0 && op->n[3] >= 0 && (int64_t)c->kind != op->n[3])) {
         rest_op_reply_error(op, 404, "not_found", "chat not found");
         return;
@@ -59,8 +49,7 @@ static void on_load_chat(void *cbdata, int status, const store_chat_t *c)
     store_chat_free(op->c);
     op->c = store_chat_dup(c);
     rc = store_member_role(op->chat->store, c->id, op->user_id, on_load_role, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_load_chat(rest_op_t *op, int64_t chat_id, int kind, store_member_role_t min_role,
@@ -71,8 +60,7 @@ void rest_load_chat(rest_op_t *op, int64_t chat_id, int kind, store_member_role_
     op->n[4] = (int64_t)min_role;
     op->then = next;
     rc = store_chat_get(op->chat->store, chat_id, on_load_chat, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 /* ---- lists ---- */
@@ -81,11 +69,8 @@ static void on_my_chats(void *cbdata, int status, const store_chat_list_t *chats
 {
     rest_op_t *op = cbdata;
     json_t *arr;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     arr = json_array();
     for (size_t i = 0; i < chats->count; i++)
         if (op->n[0] < 0 || (int64_t)chats->items[i].kind == op->n[0])
@@ -98,8 +83,7 @@ static void list_mine(rest_op_t *op, int kind)
     int rc;
     op->n[0] = kind;
     rc = store_chat_list_for_user(op->chat->store, op->user_id, on_my_chats, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_mine(rest_op_t *op)
@@ -122,11 +106,8 @@ static void on_public_mine(void *cbdata, int status, const store_chat_list_t *ch
     rest_op_t *op = cbdata;
     json_t *arr = json_object_get(op->result, "chats"), *o;
     size_t i;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     json_array_foreach(arr, i, o)
     {
         int64_t id = json_integer_value(json_object_get(o, "id"));
@@ -145,25 +126,20 @@ static void on_public_list(void *cbdata, int status, const store_chat_list_t *ch
     rest_op_t *op = cbdata;
     json_t *arr;
     int rc;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     arr = json_array();
     for (size_t i = 0; i < chats->count; i++)
         json_array_append_new(arr, chat_json_chat(&chats->items[i], op->user_id, false));
     op->result = json_pack("{s:o}", "chats", arr);
     rc = store_chat_list_for_user(op->chat->store, op->user_id, on_public_mine, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_public_list(rest_op_t *op)
 {
     int rc = store_chat_list_public(op->chat->store, on_public_list, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 /* ---- creation ---- */
@@ -183,7 +159,8 @@ static void on_chat_created(void *cbdata, int status, const store_chat_t *c)
 {
     rest_op_t *op = cbdata;
     json_t *o;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -ENOENT) {
         rest_op_reply_error(op, 404, "user_not_found", "a member does not exist");
         return;
@@ -221,8 +198,7 @@ void rest_chats_public_create(rest_op_t *op)
     int rc =
         store_chat_create(op->chat->store, STORE_CHAT_PUBLIC, opt_str(op->body, "name"),
                           opt_str(op->body, "topic"), op->user_id, NULL, 0, on_chat_created, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 static void read_ids(rest_op_t *op, const char *field)
@@ -246,8 +222,7 @@ void rest_chats_group_create(rest_op_t *op)
     rc = store_chat_create(op->chat->store, STORE_CHAT_GROUP, opt_str(op->body, "name"),
                            opt_str(op->body, "topic"), op->user_id, op->ids, op->nids,
                            on_chat_created, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_private_create(rest_op_t *op)
@@ -260,8 +235,7 @@ void rest_chats_private_create(rest_op_t *op)
         return;
     }
     rc = store_chat_get_private(op->chat->store, op->user_id, peer, on_chat_created, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 /* ---- one chat ---- */
@@ -270,11 +244,8 @@ static void on_members_for_get(void *cbdata, int status, const store_member_list
 {
     rest_op_t *op = cbdata;
     json_t *o, *arr;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     arr = json_array();
     for (size_t i = 0; i < members->count; i++)
         json_array_append_new(arr, chat_json_member(op->chat, &members->items[i]));
@@ -291,8 +262,7 @@ static void on_members_for_get(void *cbdata, int status, const store_member_list
 static void reply_chat_with_members(rest_op_t *op)
 {
     int rc = store_member_list(op->chat->store, op->c->id, on_members_for_get, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_private_get(rest_op_t *op)
@@ -341,7 +311,8 @@ static void member_event(srv_chat_t *chat, int64_t chat_id, const char *event, i
 static void on_joined(void *cbdata, int status)
 {
     rest_op_t *op = cbdata;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status != 0 && status != -EEXIST) {
         rest_op_reply_store_error(op, status, "chat");
         return;
@@ -364,8 +335,7 @@ static void do_join(rest_op_t *op)
     }
     rc = store_member_add(op->chat->store, op->c->id, op->user_id, STORE_MEMBER_MEMBER, on_joined,
                           op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_public_join(rest_op_t *op)
@@ -376,11 +346,8 @@ void rest_chats_public_join(rest_op_t *op)
 static void on_left(void *cbdata, int status)
 {
     rest_op_t *op = cbdata;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "membership");
+    if (!rest_op_proceed(op, status, "membership"))
         return;
-    }
     chat_notify_leave(op->chat, op->user_id, op->c->id);
     member_event(op->chat, op->c->id, "chat:member_left", op->user_id, op->user_id);
     rest_op_reply_json(op, 204, NULL);
@@ -389,8 +356,7 @@ static void on_left(void *cbdata, int status)
 static void do_leave(rest_op_t *op)
 {
     int rc = store_member_remove(op->chat->store, op->c->id, op->user_id, on_left, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "membership");
+    rest_op_issued(op, rc, "membership");
 }
 
 void rest_chats_public_leave(rest_op_t *op)
@@ -406,11 +372,8 @@ static void on_read_set(void *cbdata, int status, int64_t seq)
 {
     rest_op_t *op = cbdata;
     json_t *p;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     p = json_pack("{s:I,s:I,s:I}", "chatId", (json_int_t)op->c->id, "userId",
                   (json_int_t)op->user_id, "seq", (json_int_t)seq);
     chat_notify_chat(op->chat, op->c->id, "message:read", p);
@@ -428,8 +391,7 @@ static void do_read_set(rest_op_t *op)
 {
     int rc = store_read_set(op->chat->store, op->c->id, op->user_id,
                             srv_json_int(op->body, "lastReadSeq", 0), on_read_set, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_private_update(rest_op_t *op)
@@ -442,11 +404,8 @@ void rest_chats_private_update(rest_op_t *op)
 static void on_chat_deleted(void *cbdata, int status)
 {
     rest_op_t *op = cbdata;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     rest_op_reply_json(op, 204, NULL);
 }
 
@@ -460,8 +419,7 @@ static void do_delete(rest_op_t *op)
     json_decref(p);
     chat_notify_close_chat(op->chat, op->c->id);
     rc = store_chat_delete(op->chat->store, op->c->id, on_chat_deleted, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 void rest_chats_private_delete(rest_op_t *op)
@@ -482,11 +440,8 @@ static void on_group_renamed(void *cbdata, int status, const store_chat_t *c)
 {
     rest_op_t *op = cbdata;
     json_t *p;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "chat");
+    if (!rest_op_proceed(op, status, "chat"))
         return;
-    }
     store_chat_free(op->c);
     op->c = store_chat_dup(c);
     p = json_pack("{s:o}", "chat", chat_json_chat(c, 0, false));
@@ -501,7 +456,8 @@ static void on_group_member_changed(void *cbdata, int status)
     rest_op_t *op = cbdata;
     int64_t uid = op->ids[op->idx];
     bool adding = op->n[1] == 1;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -ENOENT && adding) {
         rest_op_reply_error(op, 404, "user_not_found", "user %lld does not exist", (long long)uid);
         return;
@@ -542,8 +498,7 @@ static void group_step(rest_op_t *op)
             rc = store_chat_update(op->chat->store, op->c->id, json_string_value(name),
                                    json_is_null(topic) ? "" : json_string_value(topic),
                                    on_group_renamed, op);
-            if (rc != 0)
-                rest_op_reply_store_error(op, rc, "chat");
+            rest_op_issued(op, rc, "chat");
             return;
         }
         case 1: /* add */
@@ -552,8 +507,7 @@ static void group_step(rest_op_t *op)
             if (op->idx < op->nids) {
                 rc = store_member_add(op->chat->store, op->c->id, op->ids[op->idx],
                                       STORE_MEMBER_MEMBER, on_group_member_changed, op);
-                if (rc != 0)
-                    rest_op_reply_store_error(op, rc, "membership");
+                rest_op_issued(op, rc, "membership");
                 return;
             }
             free(op->ids);
@@ -572,8 +526,7 @@ static void group_step(rest_op_t *op)
                 }
                 rc = store_member_remove(op->chat->store, op->c->id, op->ids[op->idx],
                                          on_group_member_changed, op);
-                if (rc != 0)
-                    rest_op_reply_store_error(op, rc, "membership");
+                rest_op_issued(op, rc, "membership");
                 return;
             }
             op->n[1] = 3;
@@ -600,8 +553,7 @@ static void finish_group_update(rest_op_t *op)
     op->n[4] = STORE_MEMBER_NONE;
     op->then = reply_chat_with_members;
     rc = store_chat_get(op->chat->store, op->c->id, on_load_chat, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "chat");
+    rest_op_issued(op, rc, "chat");
 }
 
 static void do_group_update(rest_op_t *op)
@@ -634,7 +586,8 @@ static void on_member_added(void *cbdata, int status)
     rest_op_t *op = cbdata;
     int64_t uid = op->n[0];
     json_t *p;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -EEXIST) {
         rest_op_reply_error(op, 409, "already_member", "the user is already a member");
         return;
@@ -662,8 +615,7 @@ static void do_member_add(rest_op_t *op)
 {
     int rc = store_member_add(op->chat->store, op->c->id, op->n[0], (store_member_role_t)op->n[1],
                               on_member_added, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "membership");
+    rest_op_issued(op, rc, "membership");
 }
 
 void rest_chats_group_member_add(rest_op_t *op)
@@ -686,7 +638,8 @@ static void on_member_removed(void *cbdata, int status)
     rest_op_t *op = cbdata;
     int64_t uid = op->params.ids[1];
     json_t *p;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -ENOENT) {
         rest_op_reply_error(op, 404, "not_found", "the user is not a member");
         return;
@@ -717,8 +670,7 @@ static void do_member_remove(rest_op_t *op)
         return;
     }
     rc = store_member_remove(op->chat->store, op->c->id, uid, on_member_removed, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "membership");
+    rest_op_issued(op, rc, "membership");
 }
 
 void rest_chats_group_member_remove(rest_op_t *op)

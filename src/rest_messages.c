@@ -10,14 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALIVE_OR_FREE(op)                                                                          \
-    do {                                                                                           \
-        if (!rest_op_alive(op)) {                                                                  \
-            rest_op_free(op);                                                                      \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 json_t *chat_json_reactions_group(const store_reaction_list_t *list, int64_t message_id)
 {
     json_t *arr = json_array();
@@ -52,11 +44,8 @@ static void on_history_reactions(void *cbdata, int status, const store_reaction_
     rest_op_t *op = cbdata;
     json_t *msgs = json_object_get(op->result, "messages"), *m, *res;
     size_t i;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "message");
+    if (!rest_op_proceed(op, status, "message"))
         return;
-    }
     json_array_foreach(msgs, i, m)
     {
         int64_t id = json_integer_value(json_object_get(m, "id"));
@@ -72,11 +61,8 @@ static void on_history(void *cbdata, int status, const store_message_list_t *msg
     rest_op_t *op = cbdata;
     json_t *arr;
     int rc;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "message");
+    if (!rest_op_proceed(op, status, "message"))
         return;
-    }
     arr = json_array();
     free(op->ids);
     op->ids = msgs->count > 0 ? xmalloc(msgs->count * sizeof(*op->ids)) : NULL;
@@ -96,16 +82,14 @@ static void on_history(void *cbdata, int status, const store_message_list_t *msg
         return;
     }
     rc = store_reaction_list(op->chat->store, op->ids, op->nids, on_history_reactions, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "message");
+    rest_op_issued(op, rc, "message");
 }
 
 static void do_history(rest_op_t *op)
 {
     int rc = store_message_list_before(op->chat->store, op->c->id, op->n[0], (size_t)op->n[1],
                                        on_history, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "message");
+    rest_op_issued(op, rc, "message");
 }
 
 void rest_messages_history(rest_op_t *op)
@@ -122,7 +106,8 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
 {
     rest_op_t *op = cbdata;
     json_t *o;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -EPERM) {
         rest_op_reply_error(op, 403, "not_a_member", "you are not a member of this chat");
         return;
@@ -158,7 +143,8 @@ static void on_changed(void *cbdata, int status, const store_message_t *m)
 {
     rest_op_t *op = cbdata;
     json_t *o;
-    ALIVE_OR_FREE(op);
+    if (!rest_op_alive_or_free(op))
+        return;
     if (status == -EPERM) {
         rest_op_reply_error(op, 403, "not_author", "only the author can change a message");
         return;
@@ -182,11 +168,8 @@ static void on_change_role(void *cbdata, int status, store_member_role_t role)
 {
     rest_op_t *op = cbdata;
     int rc;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "message");
+    if (!rest_op_proceed(op, status, "message"))
         return;
-    }
     if (role == STORE_MEMBER_NONE) {
         rest_op_reply_error(op, 403, "not_a_member", "you are not a member of this chat");
         return;
@@ -196,22 +179,17 @@ static void on_change_role(void *cbdata, int status, store_member_role_t role)
     else
         rc = store_message_edit(op->chat->store, op->params.ids[0], op->user_id,
                                 srv_json_str(op->body, "body"), on_changed, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "message");
+    rest_op_issued(op, rc, "message");
 }
 
 static void on_change_get(void *cbdata, int status, const store_message_t *m)
 {
     rest_op_t *op = cbdata;
     int rc;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "message");
+    if (!rest_op_proceed(op, status, "message"))
         return;
-    }
     rc = store_member_role(op->chat->store, m->chat_id, op->user_id, on_change_role, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "message");
+    rest_op_issued(op, rc, "message");
 }
 
 static void change_message(rest_op_t *op, bool del)
@@ -219,8 +197,7 @@ static void change_message(rest_op_t *op, bool del)
     int rc;
     op->flag = del;
     rc = store_message_get(op->chat->store, op->params.ids[0], on_change_get, op);
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "message");
+    rest_op_issued(op, rc, "message");
 }
 
 void rest_messages_edit(rest_op_t *op)
@@ -239,11 +216,8 @@ static void on_search(void *cbdata, int status, const store_message_list_t *msgs
 {
     rest_op_t *op = cbdata;
     json_t *arr;
-    ALIVE_OR_FREE(op);
-    if (status != 0) {
-        rest_op_reply_store_error(op, status, "message");
+    if (!rest_op_proceed(op, status, "message"))
         return;
-    }
     arr = json_array();
     for (size_t i = 0; i < msgs->count; i++)
         json_array_append_new(arr, chat_json_message(&msgs->items[i]));
@@ -282,6 +256,5 @@ void rest_messages_search(rest_op_t *op)
         rest_op_reply_error(op, 400, "invalid_query", "query parameter 'q' has no word");
         return;
     }
-    if (rc != 0)
-        rest_op_reply_store_error(op, rc, "message");
+    rest_op_issued(op, rc, "message");
 }

@@ -39,6 +39,31 @@ bool rest_op_alive(const rest_op_t *op)
     return op->chat != NULL && op->req != NULL;
 }
 
+bool rest_op_alive_or_free(rest_op_t *op)
+{
+    if (rest_op_alive(op))
+        return true;
+    rest_op_free(op);
+    return false;
+}
+
+bool rest_op_proceed(rest_op_t *op, int status, const char *what)
+{
+    if (!rest_op_alive_or_free(op))
+        return false;
+    if (status != 0) {
+        rest_op_reply_store_error(op, status, what);
+        return false;
+    }
+    return true;
+}
+
+void rest_op_issued(rest_op_t *op, int rc, const char *what)
+{
+    if (rc != 0)
+        rest_op_reply_store_error(op, rc, what);
+}
+
 void rest_op_free(rest_op_t *op)
 {
     if (op == NULL)

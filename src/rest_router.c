@@ -4,6 +4,8 @@
  * fast enough. Matching never allocates. */
 #include "src/rest_router.h"
 
+#include "src/base/base.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -92,46 +94,18 @@ int srv_route_match(const srv_route_t *routes, size_t n, const char *method, siz
     return rc;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes [s, s+len) into out; returns the length or a negative errno. */
+/* Decodes [s, s+len) into out with a NUL, strictly (a bad escape or %00 is -EBADMSG); returns the
+ * length or a negative errno. */
 static int decode(const char *s, size_t len, char *out, size_t out_size)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= len)
-                return -EBADMSG;
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -EBADMSG;
-            c = (char)(hi * 16 + lo);
-            if (c == '\0')
-                return -EBADMSG;
-            i += 2;
-        }
-        if (o + 1 >= out_size)
-            return -EMSGSIZE;
-        out[o++] = c;
-    }
-    if (out_size == 0)
+    size_t cap = out_size > 0 ? out_size - 1 : 0;
+    size_t n = url_decode(out, cap, s, len, true);
+    if (n == URL_DECODE_BAD)
+        return -EBADMSG;
+    if (n > cap || out_size == 0)
         return -EMSGSIZE;
-    out[o] = '\0';
-    return (int)o;
+    out[n] = '\0';
+    return (int)n;
 }
 
 int srv_query_get(const char *q, size_t q_len, const char *name, char *out, size_t out_size)

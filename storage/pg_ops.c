@@ -281,6 +281,7 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[4] = num(r, now);
         return 5;
     case STORE_OP_MESSAGE_EDIT:
+    case STORE_OP_REACTION_ADD:
         v[0] = num(r, r->a[0]);
         v[1] = num(r, r->a[1]);
         v[2] = r->s[0];
@@ -297,6 +298,7 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[2] = num(r, r->a[2]);
         return 3;
     case STORE_OP_MESSAGE_AFTER:
+    case STORE_OP_READ_SET:
         v[0] = num(r, r->a[0]);
         v[1] = num(r, r->a[1]);
         v[2] = num(r, r->a[2]);
@@ -306,12 +308,6 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[1] = r->s[0];
         v[2] = num(r, r->a[1]);
         return 3;
-    case STORE_OP_REACTION_ADD:
-        v[0] = num(r, r->a[0]);
-        v[1] = num(r, r->a[1]);
-        v[2] = r->s[0];
-        v[3] = num(r, now);
-        return 4;
     case STORE_OP_REACTION_REMOVE:
         v[0] = num(r, r->a[0]);
         v[1] = num(r, r->a[1]);
@@ -320,11 +316,6 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
     case STORE_OP_REACTION_LIST:
         v[0] = id_array(r);
         return 1;
-    case STORE_OP_READ_SET:
-        v[0] = num(r, r->a[0]);
-        v[1] = num(r, r->a[1]);
-        v[2] = num(r, r->a[2]);
-        return 3;
     case STORE_OP__COUNT:
         break;
     }
@@ -534,16 +525,6 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         return 0;
     }
     case STORE_OP_MESSAGE_SEND:
-        if (n == 0)
-            return -EIO;
-        if (PQgetisnull(res, 0, 2)) {
-            if (!col_bool(res, 0, 0))
-                return -ENOENT;
-            return !col_bool(res, 0, 1) ? -EPERM : -EIO;
-        }
-        read_message(r, res, 0, 2, &r->res.message);
-        r->res.message.duplicate = col_bool(res, 0, 11);
-        return 0;
     case STORE_OP_MESSAGE_EDIT:
     case STORE_OP_MESSAGE_DELETE:
         if (n == 0)
@@ -554,6 +535,8 @@ int store__pg_result(store_req_t *r, const PGresult *res)
             return !col_bool(res, 0, 1) ? -EPERM : -EIO;
         }
         read_message(r, res, 0, 2, &r->res.message);
+        if (r->op == STORE_OP_MESSAGE_SEND)
+            r->res.message.duplicate = col_bool(res, 0, 11);
         return 0;
     case STORE_OP_MESSAGE_GET:
         if (n == 0)

@@ -459,14 +459,19 @@ static int chat_kind(sqlite_be_t *be, int64_t chat, int *kind)
     return rc;
 }
 
+/* 0 if chat `chat` exists and may change (it is not private), else -ENOENT or -EPERM. */
+static int chat_changeable(sqlite_be_t *be, int64_t chat)
+{
+    int kind = 0;
+    int rc = chat_kind(be, chat, &kind);
+    return rc == 0 && kind == STORE_CHAT_PRIVATE ? -EPERM : rc;
+}
+
 static int chat_update(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] = "UPDATE chats SET name = COALESCE(?, name),"
                               " topic = COALESCE(?, topic) WHERE id = ?";
-    int kind = 0;
-    int rc = chat_kind(be, r->a[0], &kind);
-    if (rc == 0 && kind == STORE_CHAT_PRIVATE)
-        rc = -EPERM;
+    int rc = chat_changeable(be, r->a[0]);
     if (rc == 0)
         rc = exec(be, sql, "ssi", I(r->a[0]), S(r->s[0], r->s[1]), NULL);
     if (rc == 0)
@@ -484,10 +489,7 @@ static int chat_delete(sqlite_be_t *be, store_req_t *r)
 
 static int member_add(sqlite_be_t *be, store_req_t *r)
 {
-    int kind = 0;
-    int rc = chat_kind(be, r->a[0], &kind);
-    if (rc == 0 && kind == STORE_CHAT_PRIVATE)
-        rc = -EPERM;
+    int rc = chat_changeable(be, r->a[0]);
     if (rc == 0)
         rc = member_insert(be, r->a[0], r->a[1], store__member_role_name((int)r->a[2]),
                            (int64_t)time_now_ms());
@@ -612,23 +614,27 @@ static int message_get(sqlite_be_t *be, store_req_t *r)
     return one(be, r, sql, "i", I(r->a[0]), NULL, read_message, &r->res.message);
 }
 
+/* Runs a statement returning MSG_COLS rows into r->res.messages. */
+static int message_rows(sqlite_be_t *be, store_req_t *r, const char *sql, const char *fmt,
+                        const int64_t *ints, const char *const *strs)
+{
+    return many(be, r, sql, fmt, ints, strs, read_message, sizeof(store_message_t),
+                (const void **)&r->res.messages.items, &r->res.messages.count);
+}
+
 static int message_before(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] = "SELECT " MSG_COLS " FROM messages WHERE chat_id = ? AND seq < ?"
                               " ORDER BY seq DESC LIMIT ?";
     int64_t before = r->a[1] == 0 ? INT64_MAX : r->a[1];
-    return many(be, r, sql, "iii", I(r->a[0], before, r->a[2]), NULL, read_message,
-                sizeof(store_message_t), (const void **)&r->res.messages.items,
-                &r->res.messages.count);
+    return message_rows(be, r, sql, "iii", I(r->a[0], before, r->a[2]), NULL);
 }
 
 static int message_after(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] = "SELECT " MSG_COLS " FROM messages WHERE chat_id = ? AND seq > ?"
                               " ORDER BY seq LIMIT ?";
-    return many(be, r, sql, "iii", I(r->a[0], r->a[1], r->a[2]), NULL, read_message,
-                sizeof(store_message_t), (const void **)&r->res.messages.items,
-                &r->res.messages.count);
+    return message_rows(be, r, sql, "iii", I(r->a[0], r->a[1], r->a[2]), NULL);
 }
 
 static int message_search(sqlite_be_t *be, store_req_t *r)
@@ -654,8 +660,7 @@ static int message_search(sqlite_be_t *be, store_req_t *r)
     }
     *o++ = '"';
     *o = '\0';
-    return many(be, r, sql, "isi", I(r->a[0], r->a[1]), S(q), read_message, sizeof(store_message_t),
-                (const void **)&r->res.messages.items, &r->res.messages.count);
+    return message_rows(be, r, sql, "isi", I(r->a[0], r->a[1]), S(q));
 }
 
 static int reaction_add(sqlite_be_t *be, store_req_t *r)

@@ -1,6 +1,7 @@
 /* base.h - libc-only helpers shared by every module: allocation that aborts on out-of-memory
  * (as h2o and redis do), the refcounted blob_t that a broadcast is encoded into once and shared by
- * every recipient's queue, a growable byte buffer, and leveled logging to stderr. */
+ * every recipient's queue, a growable byte buffer, the URL %-decoder, and leveled logging to
+ * stderr. */
 #ifndef SIOC_BASE_H
 #define SIOC_BASE_H
 
@@ -56,6 +57,15 @@ void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2,
 char *buf_steal(buf_t *b, size_t *len);
 /** Frees the bytes and resets the buffer. */
 void buf_dispose(buf_t *b);
+
+/** url_decode() result for a malformed escape (or %00) in strict mode. */
+#define URL_DECODE_BAD SIZE_MAX
+/** Decodes the URL query component src[0..len) into dst, which holds `cap` bytes: '+' becomes a
+ * space and %XX (hex, either case) the byte it names. A malformed escape ('%' not followed by two
+ * hex digits) is copied as it is unless `strict`, where it and %00 make the call return
+ * URL_DECODE_BAD. Returns the decoded length; if the result does not fit, decoding stops at the
+ * first byte that does not and returns cap + 1 (so cap must be < SIZE_MAX - 1). dst gets no NUL. */
+size_t url_decode(char *dst, size_t cap, const char *src, size_t len, bool strict);
 
 typedef enum en_log_level_t {
     LOG_LEVEL_DEBUG = 0,
