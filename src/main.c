@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "socketio/socketio.h"
+#include "src/bench_app.h"
 #include "src/chat_service.h"
 #include "src/config.h"
 #include "src/echo_app.h"
@@ -90,7 +91,9 @@ static int setup_app(app_t *app)
     sio_config_init(&sc);
     sc.connect_timeout_ms = app->conf.connect_timeout_ms;
     /* the chat namespace wants connection state recovery; the echo mode keeps the option */
-    sc.recovery = app->conf.recovery || !app->conf.echo;
+    /* the chat namespace wants connection state recovery; the test and bench apps keep the
+     * reference's default (off) unless --recovery */
+    sc.recovery = app->conf.recovery || !(app->conf.echo || app->conf.bench_app);
     sc.max_disconnection_ms = app->conf.max_disconnection_duration_ms;
     if (srv_redis_setup(&app->loop, app->conf.redis, &sc, &app->redis) != 0)
         return -1;
@@ -98,6 +101,8 @@ static int setup_app(app_t *app)
     if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0 ||
         srv_http_add_stop_hook(app->http, stop_socketio, app) != 0)
         return -1;
+    if (app->conf.bench_app) /* tests/bench: the reference's defaults, no chat, no database */
+        return srv_bench_app_attach(app->io);
     if (app->conf.echo) { /* protocol test mode: no chat service, no database */
         srv_echo_options_t eo = {.extras = app->conf.echo_extras};
         app->echo_app = srv_echo_app_new(app->io, &eo);
