@@ -90,7 +90,6 @@ static int setup_app(app_t *app)
     engine_config(&app->conf, app->conf.path, &app->eio_conf);
     sio_config_init(&sc);
     sc.connect_timeout_ms = app->conf.connect_timeout_ms;
-    /* the chat namespace wants connection state recovery; the echo mode keeps the option */
     /* the chat namespace wants connection state recovery; the test and bench apps keep the
      * reference's default (off) unless --recovery */
     sc.recovery = app->conf.recovery || !(app->conf.echo || app->conf.bench_app);

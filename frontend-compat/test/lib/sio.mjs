@@ -66,6 +66,11 @@ export function startServer(args = [], { port = 0 } = {}) {
             proc.kill('SIGKILL');
             reject(new Error(`server did not start within ${T(10000)} ms: ${out}\n${stderr}`));
         }, T(10000));
+        proc.once('error', (err) => {
+            clearTimeout(timer);
+            live.delete(proc);
+            reject(new Error(`cannot start ${cmd}: ${err.message}`));
+        });
         exited.then(({ code, signal }) => {
             clearTimeout(timer);
             reject(new Error(`server exited early (code ${code}, signal ${signal}): ${out}\n${stderr}`));
