@@ -23,6 +23,73 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Value of the 4 hex digits at p, or -1. */
+static long hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* JSON.stringify writes a lone UTF-16 surrogate (a string cut inside an emoji) as a `\uD83D`
+ * escape, which JavaScript accepts and jansson refuses. Returns a copy of the text where each
+ * lone surrogate escape is replaced by `\uFFFD` (the same length), or NULL when there is none. */
+static char *replace_lone_surrogates(const char *text, size_t len)
+{
+    char *copy = NULL;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] != '\\')
+            continue;
+        if (text[i + 1] != 'u' || i + 6 > len) {
+            i++; /* an escape of one character, such as \\ or \" */
+            continue;
+        }
+        long c = hex4(text + i + 2);
+        bool lone = false;
+        if (c >= 0xD800 && c <= 0xDBFF) {
+            bool pair = i + 12 <= len && text[i + 6] == '\\' && text[i + 7] == 'u';
+            long lo = pair ? hex4(text + i + 8) : -1;
+            if (lo >= 0xDC00 && lo <= 0xDFFF)
+                i += 6; /* a proper pair: skip its high half, the low half is skipped below */
+            else
+                lone = true;
+        } else if (c >= 0xDC00 && c <= 0xDFFF) {
+            lone = true;
+        }
+        if (lone) {
+            if (copy == NULL) {
+                copy = xmalloc(len);
+                memcpy(copy, text, len);
+            }
+            memcpy(copy + i + 2, "FFFD", 4);
+        }
+        i += 5;
+    }
+    return copy;
+}
+
+/* Parses a packet's JSON; NULL if it is not JSON. */
+static json_t *load_json(const char *text, size_t len)
+{
+    json_error_t err;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (v == NULL && json_error_code(&err) == json_error_numeric_overflow) {
+        /* JSON.stringify writes integers up to 1e21 without an exponent; JavaScript holds
+         * them as doubles, jansson's integers stop at 2^63: read them all as reals */
+        v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+    }
+    return v;
+}
+
 static bool payload_valid(sio_packet_type_t type, const json_t *payload)
 {
     switch (type) {
@@ -111,14 +178,13 @@ int sio_packet_decode(sio_packet_t *pkt, const char *msg, size_t len, size_t max
         pkt->ack_id = id;
     }
     if (p != end) {
-        json_error_t err;
-        pkt->data = json_loadb(p, (size_t)(end - p), JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-        if (pkt->data == NULL && json_error_code(&err) == json_error_numeric_overflow) {
-            /* JSON.stringify writes integers up to 1e21 without an exponent; JavaScript holds
-             * them as doubles, jansson's integers stop at 2^63: read them all as reals */
-            pkt->data =
-                json_loadb(p, (size_t)(end - p),
-                           JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+        pkt->data = load_json(p, (size_t)(end - p));
+        if (pkt->data == NULL) {
+            char *fixed = replace_lone_surrogates(p, (size_t)(end - p));
+            if (fixed != NULL) {
+                pkt->data = load_json(fixed, (size_t)(end - p));
+                free(fixed);
+            }
         }
         if (pkt->data == NULL || !payload_valid(pkt->type, pkt->data))
             goto out;

@@ -176,6 +176,24 @@ static json_t *date_string(uint64_t ms)
     return json_string(buf);
 }
 
+/* Node reads header bytes as latin1: each byte is one character (so "caf\xe9" is "café" and
+ * UTF-8 bytes are not decoded either). Returns a malloc'ed UTF-8 string. */
+static char *latin1_to_utf8(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(2 * n + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x80) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = (char)(0xC0 | (*p >> 6));
+            *o++ = (char)(0x80 | (*p & 0x3F));
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 json_t *sio_socket_handshake(const sio_socket_t *sock)
 {
     eio_socket_t *conn = sio_socket_conn(sock);
@@ -183,17 +201,19 @@ json_t *sio_socket_handshake(const sio_socket_t *sock)
     const char *name, *value, *q = conn != NULL ? eio_socket_query(conn) : "";
     for (size_t i = 0; conn != NULL && eio_socket_header(conn, i, &name, &value); i++) {
         json_t *prev = json_object_get(headers, name);
+        char *text = latin1_to_utf8(value);
         if (json_is_string(prev)) {
             /* Node joins repeated headers with ", " (cookies with "; ") */
             char *joined = NULL;
             if (asprintf(&joined, "%s%s%s", json_string_value(prev),
-                         strcmp(name, "cookie") == 0 ? "; " : ", ", value) >= 0) {
+                         strcmp(name, "cookie") == 0 ? "; " : ", ", text) >= 0) {
                 json_object_set_new(headers, name, json_string(joined));
                 free(joined);
             }
         } else {
-            json_object_set_new(headers, name, json_string(value));
+            json_object_set_new(headers, name, json_string(text));
         }
+        free(text);
     }
     hs = json_pack("{s:o, s:o, s:s, s:b, s:b, s:I, s:s, s:o, s:O}", "headers", headers, "time",
                    date_string(sock->issued), "address",

@@ -384,3 +384,25 @@ Test(sio_packet, unicode_is_not_escaped)
     cr_expect_str_eq(out.base, "2[\"m\",\"h\xc3\xa9/\\n\"]");
     json_decref(d);
 }
+
+/* JSON.stringify("cut \ud83d") keeps the lone surrogate as an escape; JavaScript reads it back,
+ * jansson refuses it: it becomes U+FFFD instead of closing the connection. */
+Test(sio_packet, lone_surrogate_escapes_become_replacement_characters)
+{
+    cr_assert_eq(decode("2[\"m\",\"cut \\ud83d\",\"\\uDE00x\",\"\\\\ud83d\"]"), 0);
+    cr_expect_str_eq(json_string_value(json_array_get(pkt.data, 1)), "cut \xEF\xBF\xBD");
+    cr_expect_str_eq(json_string_value(json_array_get(pkt.data, 2)), "\xEF\xBF\xBDx");
+    /* an escaped backslash followed by "ud83d" is plain text */
+    cr_expect_str_eq(json_string_value(json_array_get(pkt.data, 3)), "\\ud83d");
+}
+
+Test(sio_packet, surrogate_pairs_stay_intact)
+{
+    cr_assert_eq(decode("2[\"m\",\"\\ud83d\\ude00\"]"), 0);
+    cr_expect_str_eq(json_string_value(json_array_get(pkt.data, 1)), "\xF0\x9F\x98\x80");
+}
+
+Test(sio_packet, invalid_json_with_a_surrogate_escape_is_still_refused)
+{
+    cr_expect_eq(decode("2[\"m\",\"\\ud83d]"), -EBADMSG);
+}
