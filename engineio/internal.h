@@ -96,12 +96,14 @@ struct st_eio_ws_t {
     eio_ws_frame_t *out_head, **out_tail; /* queued frames */
     eio_ws_frame_t *inflight;             /* frames of the write in flight */
     eio_ws_frame_t *pong;                 /* a queued pong not yet in flight, or NULL */
-    size_t queued;                        /* frames queued or in flight */
     char *frag;                           /* a fragmented message being gathered, or NULL */
-    size_t frag_len;
-    size_t max_msg;                 /* bytes; a bigger message closes with 1009 */
-    eio_timer_list_t *close_timers; /* bounds the close handshake */
+    eio_timer_list_t *close_timers;       /* bounds the close handshake */
     eio_timer_entry_t close_timer;
+    /* 32-bit counts keep the struct at 120 bytes, a 128-byte malloc chunk (was 144) */
+    uint32_t queued;   /* frames queued or in flight */
+    uint32_t max_msg;  /* bytes (config clamped to 4 GiB - 1); a bigger message closes with 1009 */
+    uint32_t frag_len; /* <= max_msg */
+    int fd;            /* the socket's fd once sock is set: the send fast path needs no lookup */
     uint16_t close_code;
     uint8_t frag_opcode; /* 0 when no fragmented message is open */
     bool writing;
@@ -118,14 +120,15 @@ struct st_eio_socket_t {
     eio_socket_t *hash_next;     /* srv->buckets chain */
     eio_timer_entry_t hb;        /* ping interval, ping timeout or close timeout */
     eio_qitem_t *q_head, **q_tail;
-    size_t q_count;
     h2o_req_t *poll_req; /* the held GET */
     eio_poll_ref_t *poll_ref;
     eio_ws_t *ws; /* the current WebSocket (transport websocket) */
     eio_upgrade_t *upgrade;
     const char *close_reason; /* static string */
     char *info;               /* url\0remote\0{name\0value\0}* */
-    size_t info_len;
+    /* 32-bit sizes keep the struct at 200 bytes, a 208-byte malloc chunk (was 224) */
+    uint32_t info_len;
+    uint32_t q_count;
     uint64_t created_ms;
     void *data;
     uint16_t header_count;
@@ -260,6 +263,10 @@ eio_socket_t *eio__websocket_accept(eio_server_t *srv, eio_socket_t *sock, h2o_r
                                     const char *key, int protocol);
 /** Sends the queue to the socket's WebSocket (and the close packet if due). */
 void eio__websocket_flush(eio_socket_t *sock);
+/** Writes one packet on the socket's WebSocket now (the caller checked it is idle); takes over
+ * the ref on `data`. */
+void eio__websocket_send_now(eio_socket_t *sock, eio_packet_type_t type, blob_t *data,
+                             bool is_binary);
 /** Detaches `ws` from its socket and closes it (a close packet first if `send_close`). */
 void eio__websocket_close_conn(eio_ws_t *ws, bool send_close);
 /** Cancels an upgrade in progress (timeout, socket closed). */

@@ -55,6 +55,12 @@ void eio__websocket_flush(eio_socket_t *sock)
         sock->send_close = false;
 }
 
+void eio__websocket_send_now(eio_socket_t *sock, eio_packet_type_t type, blob_t *data,
+                             bool is_binary)
+{
+    send_packet(sock->ws, sock->protocol, type, data, NULL, 0, is_binary);
+}
+
 void eio__websocket_close_conn(eio_ws_t *ws, bool send_close)
 {
     ws->owner = NULL;

@@ -11,9 +11,13 @@
  * Once nothing is left unread, the socket's input buffer is handed back to h2o so an idle
  * connection holds none.
  *
- * Writing: frames are queued (a blob payload is referenced, not copied, so a broadcast is shared)
- * and written in batches of iovecs, one write in flight. Sending never calls back, so it is safe
- * from anywhere, including a message callback.
+ * Writing: a frame sent while nothing is queued or in flight goes out at once with one sendmsg
+ * of its header and payload (no malloc, no libuv write request, no callback: libuv 1.44 also
+ * re-arms the epoll watcher with an epoll_ctl after every completed uv_write, which made a
+ * fan-out delivery two syscalls); this is what a broadcast to idle sockets does. Otherwise, or
+ * when the kernel buffer is full, frames are queued (a blob payload is referenced, not copied,
+ * so a broadcast is shared) and written in batches of iovecs through h2o, one write in flight.
+ * Sending never calls back, so it is safe from anywhere, including a message callback.
  *
  * Closing: eio__ws_close() queues a close frame; the TCP connection is closed once the peer's
  * close frame came back after ours was written, or after a short timer, or at EOF/error. The
@@ -24,6 +28,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #define OP_CONT   EIO_WS_OP_CONT
 #define OP_TEXT   EIO_WS_OP_TEXT
@@ -80,28 +86,37 @@ void eio__ws_close_timeout(eio_timer_entry_t *e)
     teardown(ws, ws->close_code);
 }
 
-/* Sets the frame's header (FIN, opcode, length, the optional prefix byte) and its length. */
-static void frame_set_header(eio_ws_frame_t *f, int opcode, int prefix, size_t len)
+/* Encodes a frame header (FIN, opcode, length, the optional prefix byte) into hdr[15];
+ * returns its length. */
+static uint8_t header_encode(char *hdr, int opcode, int prefix, size_t len)
 {
     size_t total = len + (prefix >= 0 ? 1 : 0);
-    f->len = len;
-    f->hdr[0] = (char)(0x80 | opcode);
+    uint8_t n;
+    hdr[0] = (char)(0x80 | opcode);
     if (total < 126) {
-        f->hdr[1] = (char)total;
-        f->hdr_len = 2;
+        hdr[1] = (char)total;
+        n = 2;
     } else if (total <= 0xFFFF) {
-        f->hdr[1] = 126;
-        f->hdr[2] = (char)(total >> 8);
-        f->hdr[3] = (char)total;
-        f->hdr_len = 4;
+        hdr[1] = 126;
+        hdr[2] = (char)(total >> 8);
+        hdr[3] = (char)total;
+        n = 4;
     } else {
-        f->hdr[1] = 127;
+        hdr[1] = 127;
         for (int i = 0; i < 8; i++)
-            f->hdr[2 + i] = (char)((uint64_t)total >> (56 - 8 * i));
-        f->hdr_len = 10;
+            hdr[2 + i] = (char)((uint64_t)total >> (56 - 8 * i));
+        n = 10;
     }
     if (prefix >= 0)
-        f->hdr[f->hdr_len++] = (char)prefix;
+        hdr[n++] = (char)prefix;
+    return n;
+}
+
+/* Sets the frame's header and its length. */
+static void frame_set_header(eio_ws_frame_t *f, int opcode, int prefix, size_t len)
+{
+    f->len = len;
+    f->hdr_len = header_encode(f->hdr, opcode, prefix, len);
 }
 
 /* Queues a frame; `room` is the inline capacity to reserve (at least len when blob is NULL). */
@@ -133,6 +148,54 @@ static void queue_pong(eio_ws_t *ws, const char *payload, size_t len)
     ws->pong = queue_frame(ws, OP_PONG, -1, NULL, payload, len, MAX_CONTROL_PAYLOAD);
 }
 
+/* The fast path of a send (see the top comment): with nothing queued or in flight, the frame
+ * goes straight to the kernel with one sendmsg. A short write queues the rest (copied: rare);
+ * EAGAIN or an error queues nothing and returns false, so the frame takes the queued path,
+ * whose h2o write reports the error. Takes over the ref on `blob` when it returns true. */
+static bool write_now(eio_ws_t *ws, int opcode, int prefix, blob_t *blob, const char *data,
+                      size_t len)
+{
+    char hdr[15];
+    uint8_t hdr_len;
+    int fd;
+    ssize_t n;
+    if (ws->sock == NULL || ws->writing || ws->out_head != NULL)
+        return false;
+    fd = ws->fd;
+    if (fd < 0)
+        return false;
+    hdr_len = header_encode(hdr, opcode, prefix, len);
+    struct iovec iov[2] = {{hdr, hdr_len}, {(void *)data, len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len != 0 ? 2 : 1};
+    do
+        n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return false;
+    size_t done = (size_t)n, total = hdr_len + len;
+    if (done < total) {
+        eio_ws_frame_t *f = xmalloc(sizeof(*f) + (total - done));
+        size_t off = 0;
+        f->next = NULL;
+        f->blob = NULL;
+        f->hdr_len = 0;
+        f->len = total - done;
+        if (done < hdr_len) {
+            memcpy(f->inline_data, hdr + done, hdr_len - done);
+            off = hdr_len - done;
+            done = hdr_len;
+        }
+        if (total > done) /* data may be NULL when len is 0 */
+            memcpy(f->inline_data + off, data + (done - hdr_len), total - done);
+        *ws->out_tail = f;
+        ws->out_tail = &f->next;
+        ws->queued++;
+        start_write(ws);
+    }
+    blob_unref(blob);
+    return true;
+}
+
 void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const char *data,
                   size_t len)
 {
@@ -144,6 +207,8 @@ void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const 
         data = blob->data;
         len = blob->len;
     }
+    if (write_now(ws, is_binary ? OP_BINARY : OP_TEXT, prefix, blob, data, len))
+        return;
     queue_frame(ws, is_binary ? OP_BINARY : OP_TEXT, prefix, blob, data, len, len);
     start_write(ws);
 }
@@ -206,7 +271,8 @@ static void start_write(eio_ws_t *ws)
             ws->pong = NULL; /* in flight: a later ping needs a new pong */
         *tail = f;
         tail = &f->next;
-        bufs[n++] = h2o_iovec_init(f->hdr, f->hdr_len);
+        if (f->hdr_len != 0)
+            bufs[n++] = h2o_iovec_init(f->hdr, f->hdr_len);
         if (f->len != 0)
             bufs[n++] = h2o_iovec_init(f->blob != NULL ? f->blob->data : f->inline_data, f->len);
     }
@@ -296,9 +362,9 @@ static bool process_input(eio_ws_t *ws)
         } else {
             if (fi.opcode != OP_CONT)
                 ws->frag_opcode = fi.opcode;
-            ws->frag = xrealloc(ws->frag, ws->frag_len + len + 1);
+            ws->frag = xrealloc(ws->frag, (size_t)ws->frag_len + len + 1);
             memcpy(ws->frag + ws->frag_len, payload, len);
-            ws->frag_len += len;
+            ws->frag_len += (uint32_t)len; /* the parser bounds it by max_msg */
             if (fi.fin) {
                 char *msg = ws->frag;
                 size_t msg_len = ws->frag_len;
@@ -349,6 +415,7 @@ static void on_upgrade_complete(void *user_data, h2o_socket_t *sock, size_t reqs
         return;
     }
     ws->sock = sock;
+    ws->fd = h2o_socket_get_fd(sock);
     sock->data = ws;
     h2o_buffer_consume(&sock->input, reqsize);
     h2o_socket_read_start(sock, on_read);
@@ -366,7 +433,7 @@ eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg,
     eio_ws_t *ws = xcalloc(1, sizeof(*ws));
     char accept_key[29];
     ws->out_tail = &ws->out_head;
-    ws->max_msg = max_msg;
+    ws->max_msg = max_msg < UINT32_MAX ? (uint32_t)max_msg : UINT32_MAX;
     ws->close_timers = close_timers;
     eio__ws_accept_key(key, accept_key);
     req->res.status = 101;

@@ -29,25 +29,60 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
+/* The count of used slots (members + tombstones) lives in a word just before the table, not
+ * in the set: a set is 16 bytes, so a room named by a 20-character socket id fits a 48-byte
+ * malloc chunk instead of 64. Only valid while cap != 0. */
+static uint32_t *used_of(const sio_ptrset_t *s)
+{
+    return (uint32_t *)((uintptr_t *)s->slots - 1);
+}
+
+static void table_free(void **slots)
+{
+    free((uintptr_t *)slots - 1);
+}
+
 static void ptrset_rehash(sio_ptrset_t *s, uint32_t cap)
 {
     void **old = s->slots;
     uint32_t oldcap = s->cap;
-    s->slots = xcalloc(cap, sizeof(*s->slots));
+    uintptr_t *mem = xcalloc((size_t)cap + 1, sizeof(*mem));
+    s->slots = (void **)(mem + 1);
     s->cap = cap;
-    s->len = s->used = 0;
+    s->len = 0;
+    *used_of(s) = 0;
     for (uint32_t i = 0; i < oldcap; i++) {
         if (old[i] != NULL && old[i] != SIO_PTRSET_TOMB)
             sio_ptrset_add(s, old[i]);
     }
-    free(old);
+    if (oldcap != 0)
+        table_free(old);
 }
+
+/* A set of one member keeps it in `slots` itself, with cap 0: no table (most rooms are a
+ * socket's own-id room, of one member). */
+#define ONE_MEMBER(s) ((s)->cap == 0 && (s)->len == 1)
+#define INLINE_INDEX  (UINT32_MAX - 1)
 
 bool sio_ptrset_add(sio_ptrset_t *s, void *p)
 {
     uint32_t i, tomb = UINT32_MAX;
-    if ((s->used + 1) * 4 > s->cap * 3)
-        ptrset_rehash(s, s->cap == 0 ? 4 : (s->len + 1) * 4 > s->cap * 2 ? s->cap * 2 : s->cap);
+    if (s->cap == 0) {
+        void *only = (void *)s->slots;
+        if (s->len == 0) {
+            s->slots = (void **)p;
+            s->len = 1;
+            return true;
+        }
+        if (only == p)
+            return false;
+        s->slots = NULL;
+        s->len = 0;
+        ptrset_rehash(s, 4);
+        sio_ptrset_add(s, only);
+    }
+    if ((*used_of(s) + 1) * 4 > s->cap * 3)
+        ptrset_rehash(s, (s->len + 1) * 4 > s->cap * 2 ? s->cap * 2 : s->cap);
     for (i = hash_ptr(p) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (s->slots[i] == p)
             return false;
@@ -59,7 +94,7 @@ bool sio_ptrset_add(sio_ptrset_t *s, void *p)
     if (tomb != UINT32_MAX) {
         i = tomb;
     } else {
-        s->used++;
+        (*used_of(s))++;
     }
     s->slots[i] = p;
     s->len++;
@@ -69,7 +104,7 @@ bool sio_ptrset_add(sio_ptrset_t *s, void *p)
 static uint32_t ptrset_find(const sio_ptrset_t *s, const void *p)
 {
     if (s->cap == 0)
-        return UINT32_MAX;
+        return ONE_MEMBER(s) && (const void *)s->slots == p ? INLINE_INDEX : UINT32_MAX;
     for (uint32_t i = hash_ptr(p) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
         if (s->slots[i] == p)
             return i;
@@ -83,7 +118,10 @@ bool sio_ptrset_del(sio_ptrset_t *s, const void *p)
     uint32_t i = ptrset_find(s, p);
     if (i == UINT32_MAX)
         return false;
-    s->slots[i] = SIO_PTRSET_TOMB;
+    if (i == INLINE_INDEX)
+        s->slots = NULL;
+    else
+        s->slots[i] = SIO_PTRSET_TOMB;
     s->len--;
     return true;
 }
@@ -95,12 +133,19 @@ bool sio_ptrset_has(const sio_ptrset_t *s, const void *p)
 
 void sio_ptrset_dispose(sio_ptrset_t *s)
 {
-    free(s->slots);
+    if (s->cap != 0)
+        table_free(s->slots);
     memset(s, 0, sizeof(*s));
 }
 
 void *sio_ptrset_next(const sio_ptrset_t *s, size_t *i)
 {
+    if (s->cap == 0) {
+        if (!ONE_MEMBER(s) || *i != 0)
+            return NULL;
+        *i = 1;
+        return (void *)s->slots;
+    }
     for (; *i < s->cap; (*i)++) {
         void *p = s->slots[*i];
         if (p != NULL && p != SIO_PTRSET_TOMB) {

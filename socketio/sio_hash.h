@@ -5,7 +5,8 @@
  * or leave is O(1). sio_strmap_t: an open-addressing map from a NUL-terminated string key to a
  * pointer; the key is borrowed from the value (rooms, sockets and namespaces keep their own name),
  * so an entry costs 16 bytes. Both grow at 3/4 load and shrink never; iteration skips empty slots
- * (order is unspecified). No allocation happens for an empty table. */
+ * (order is unspecified). No allocation happens for an empty set or one of a single member
+ * (kept in place of the table: a socket's own-id room costs no table). */
 #ifndef SIOC_SIO_HASH_H
 #define SIOC_SIO_HASH_H
 
@@ -14,10 +15,9 @@
 #include <stdint.h>
 
 typedef struct st_sio_ptrset_t {
-    void **slots;  /* NULL: empty slot; SIO_PTRSET_TOMB: deleted */
-    uint32_t cap;  /* power of two, or 0 */
-    uint32_t len;  /* members */
-    uint32_t used; /* members + tombstones */
+    void **slots; /* NULL: empty slot; SIO_PTRSET_TOMB: deleted; with cap 0 and len 1, the member */
+    uint32_t cap; /* power of two, or 0 */
+    uint32_t len; /* members; members + tombstones: in a word before the table (sio_hash.c) */
 } sio_ptrset_t;
 
 #define SIO_PTRSET_TOMB ((void *)1)
