@@ -89,3 +89,40 @@ Test(sio_hash, strmap_put_get_del)
     cr_expect_eq(sio_strmap_get(&m, "k3"), keys[3]);
     sio_strmap_dispose(&m);
 }
+
+/* A set of one member keeps it in place of the table (a socket's own-id room allocates nothing);
+ * it must still behave as a set through add, duplicate add, delete, growth and iteration. */
+Test(sio_hash, ptrset_single_member_without_table)
+{
+    sio_ptrset_t s = {0};
+    int a, b, c;
+    cr_assert(sio_ptrset_add(&s, &a));
+    cr_expect_eq(s.cap, 0u, "one member needs no table");
+    cr_expect_not(sio_ptrset_add(&s, &a), "a duplicate add is refused");
+    cr_expect(sio_ptrset_has(&s, &a));
+    cr_expect_not(sio_ptrset_has(&s, &b));
+    size_t i = 0;
+    cr_expect_eq(sio_ptrset_next(&s, &i), &a);
+    cr_expect_null(sio_ptrset_next(&s, &i));
+    cr_expect_not(sio_ptrset_del(&s, &b), "deleting a non-member fails");
+    cr_assert(sio_ptrset_del(&s, &a));
+    cr_expect_eq(s.len, 0u);
+    cr_expect_not(sio_ptrset_has(&s, &a));
+    i = 0;
+    cr_expect_null(sio_ptrset_next(&s, &i));
+    /* one member, then growth into a table keeps every member */
+    cr_assert(sio_ptrset_add(&s, &a));
+    cr_assert(sio_ptrset_add(&s, &b));
+    cr_assert(sio_ptrset_add(&s, &c));
+    cr_expect_eq(s.len, 3u);
+    cr_expect(sio_ptrset_has(&s, &a) && sio_ptrset_has(&s, &b) && sio_ptrset_has(&s, &c));
+    int seen = 0;
+    i = 0;
+    void *p = sio_ptrset_next(&s, &i);
+    while (p != NULL) {
+        seen |= p == &a ? 1 : p == &b ? 2 : p == &c ? 4 : 8;
+        p = sio_ptrset_next(&s, &i);
+    }
+    cr_expect_eq(seen, 7);
+    sio_ptrset_dispose(&s);
+}
