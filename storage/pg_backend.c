@@ -357,6 +357,12 @@ static void on_poll(uv_poll_t *h, int status, int events)
     pg_conn_t *c = h->data;
     if (c->poll != h)
         return; /* a handle being replaced */
+    if (status < 0) {
+        /* POLLERR (e.g. an RST after writing to a backend the server killed): libuv has
+         * stopped the handle before calling us, so forget the armed events or set_events()
+         * would never start it again and the requests in flight would wait forever. */
+        c->events = 0;
+    }
     if (c->state == PGC_CONNECTING) {
         connect_step(c);
         return;
@@ -364,7 +370,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (c->state != PGC_READY)
         return;
     if (status < 0)
-        events |= UV_READABLE; /* let libpq find out what happened */
+        events |= UV_READABLE; /* let libpq find out what happened (it may read first) */
     bool ok = true;
     c->in_io = true;
     if ((events & UV_WRITABLE) && c->want_write) {
