@@ -221,21 +221,26 @@ static void on_broadcast(sio_socket_t *s, const sio_event_t *ev, void *data)
     ack1(s, ev, json_true());
 }
 
-static void on_broadcast_acked(int err, const json_t *responses, blob_t *const *bins, size_t nbins,
-                               void *cbdata)
+/* Answers the asking socket with `{err, <key>: value}` (value stolen) once the answers of an
+ * emit or a broadcast with ack are in; the answers may hold binary: their attachments go along. */
+static void reply_with_answers(pending_reply_t *r, int err, const char *key, json_t *value,
+                               blob_t *const *bins, size_t nbins)
 {
-    pending_reply_t *r = cbdata;
-    json_t *res =
-        json_pack("{s:o, s:O}", "err", err != 0 ? json_string(TIMEOUT_MESSAGE) : json_null(),
-                  "responses", responses);
+    json_t *res = json_pack("{s:o, s:o}", "err",
+                            err != 0 ? json_string(TIMEOUT_MESSAGE) : json_null(), key, value);
     if (r->ack_id >= 0) {
-        /* the answers may hold binary: their attachments go along */
         sio_socket_ack(r->sock, r->ack_id, json_pack("[o]", res), bins, nbins);
         r->ack_id = -1;
     } else {
         json_decref(res);
     }
     reply_send(r, NULL);
+}
+
+static void on_broadcast_acked(int err, const json_t *responses, blob_t *const *bins, size_t nbins,
+                               void *cbdata)
+{
+    reply_with_answers(cbdata, err, "responses", json_incref((json_t *)responses), bins, nbins);
 }
 
 static void on_broadcast_with_ack(sio_socket_t *s, const sio_event_t *ev, void *data)
@@ -256,19 +261,9 @@ static void on_broadcast_with_ack(sio_socket_t *s, const sio_event_t *ev, void *
 static void on_emit_acked(sio_socket_t *sock, int err, const json_t *args, blob_t *const *bins,
                           size_t nbins, void *cbdata)
 {
-    pending_reply_t *r = cbdata;
-    json_t *res;
     UNUSED(sock);
-    res = json_pack("{s:o, s:o}", "err", err != 0 ? json_string(TIMEOUT_MESSAGE) : json_null(),
-                    "response", args != NULL ? json_incref((json_t *)args) : json_array());
-    if (r->ack_id >= 0) {
-        /* the client's answer may hold binary: pass its attachments along */
-        sio_socket_ack(r->sock, r->ack_id, json_pack("[o]", res), bins, nbins);
-        r->ack_id = -1;
-    } else {
-        json_decref(res);
-    }
-    reply_send(r, NULL);
+    reply_with_answers(cbdata, err, "response",
+                       args != NULL ? json_incref((json_t *)args) : json_array(), bins, nbins);
 }
 
 static void on_emit_with_ack(sio_socket_t *s, const sio_event_t *ev, void *data)
