@@ -11,7 +11,8 @@
  *   session.c  one Engine.IO/Socket.IO client session over one or two connections: handshake,
  *              namespace connect, heartbeats, upgrade, close, timeouts
  *   hist.c     latency histogram;  procstat.c  /proc figures of the measured server
- *   mode_*.c   the scenarios (idle, echo, fanout, handshake);  main.c  options and the JSON line
+ *   mode_*.c   the scenarios (idle, echo, fanout, handshake, chat);  main.c  options and the JSON
+ * line
  *
  * Everything runs on one loop thread. Sessions are owned by the modes; a session reports through
  * lg_sess_cbs_t and is freed only once its connections are closed (lg_sess_free defers). */
@@ -28,12 +29,14 @@
 /* ---- options and run context ---- */
 
 typedef struct st_lg_opts_t {
-    const char *mode;     /* idle | echo | fanout | handshake */
-    const char *host;     /* destination address, "127.0.0.1" */
-    int port;             /* destination port */
-    int pid;              /* server pid for /proc figures; 0: none */
-    unsigned clients;     /* sessions to hold (idle, echo, fanout) or in flight (handshake) */
-    unsigned addrs;       /* source addresses 127.0.0.1 .. 127.0.0.<addrs> */
+    const char *mode;   /* idle | echo | fanout | handshake | chat */
+    const char *host;   /* destination address, "127.0.0.1" */
+    int port;           /* destination port */
+    int pid;            /* server pid for /proc figures; 0: none */
+    int db_pid;         /* database server (postmaster) pid: its CPU and its children's; 0: none */
+    const char *tokens; /* chat: file of "<chatId> <accessToken>" lines, one per client */
+    unsigned clients;   /* sessions to hold (idle, echo, fanout) or in flight (handshake) */
+    unsigned addrs;     /* source addresses 127.0.0.1 .. 127.0.0.<addrs> */
     unsigned concurrency; /* connects in progress at most while ramping up */
     double warmup_s;      /* load before the measured window */
     double duration_s;    /* measured window (echo, fanout, handshake) */
@@ -176,12 +179,16 @@ struct st_lg_sess_t {
     bool in_callback;   /* session.c is inside on_end and frees after it returns */
     int step;           /* polling handshake step (session.c) */
     char sid[48];
-    char start_err[48];   /* a connection that could not even be created: failed by the sweep */
-    lg_conn_t *ws;        /* the WebSocket connection (NULL until opened) */
-    lg_conn_t *http;      /* the polling connection (NULL when closed) */
-    buf_t frag;           /* a fragmented WebSocket message being reassembled */
-    bool ws_open;         /* 101 received */
-    uint64_t deadline_us; /* connect or close deadline (0: none) */
+    char nsp[32];            /* the namespace ("" for "/") */
+    const char *connect_pkt; /* the CONNECT packet without the Engine.IO type: "0", "0/chat,{..}" */
+    const char *connect_body; /* the same with it, for a polling POST: "40", "40/chat,{..}" */
+    char *connect_owned;      /* what lg_sess_set_namespace allocated */
+    char start_err[48];       /* a connection that could not even be created: failed by the sweep */
+    lg_conn_t *ws;            /* the WebSocket connection (NULL until opened) */
+    lg_conn_t *http;          /* the polling connection (NULL when closed) */
+    buf_t frag;               /* a fragmented WebSocket message being reassembled */
+    bool ws_open;             /* 101 received */
+    uint64_t deadline_us;     /* connect or close deadline (0: none) */
     uint64_t started_us;
     uint64_t closing_us;              /* when lg_sess_close was called */
     struct st_lg_sess_t *prev, *next; /* lg.sessions */
@@ -190,6 +197,10 @@ struct st_lg_sess_t {
 /** Starts a session (WebSocket only, or polling then upgrade when `polling`). Callbacks run
  * later, never inside this call. */
 lg_sess_t *lg_sess_start(const lg_sess_cbs_t *cb, void *data, size_t index, bool polling);
+/** Makes the session connect to namespace `nsp` ("/chat") with the CONNECT payload `auth_json`
+ * (`{"token":".."}`, or NULL) instead of "/". Call right after lg_sess_start. Packets of that
+ * namespace then reach on_packet with their prefix ("2/chat,[...]"). */
+void lg_sess_set_namespace(lg_sess_t *s, const char *nsp, const char *auth_json);
 /** Sends one Socket.IO packet ("2[...]", "2N[...]") as an Engine.IO message ("4" + packet).
  * Returns 0, or -EPIPE unless connected. */
 int lg_sess_send(lg_sess_t *s, const char *pkt, size_t len);
@@ -231,6 +242,7 @@ typedef struct st_lg_proc_sample_t {
     double server_cpu_s;      /* CPU time of lg.opts.pid's threads (schedstat, ns), -1: unknown */
     double server_cpu_stat_s; /* utime+stime of lg.opts.pid from /proc/<pid>/stat (10 ms ticks) */
     long server_rss_kb;       /* VmRSS, -1 if unknown */
+    double db_cpu_s;          /* CPU time of --db-pid and its children, -1: none */
     double core_busy_s;       /* busy time of the core the server is pinned to, -1: not pinned */
     double core_softirq_s;    /* of which softirq */
     double self_cpu_s;        /* this process, user+system */
@@ -254,6 +266,7 @@ typedef struct st_lg_pool_t {
     unsigned dropped;   /* of those, sessions that had been connected */
     bool settled;       /* every session is connected or failed */
     void (*on_packet)(lg_sess_t *s, char *pkt, size_t len); /* the mode's */
+    void (*on_start)(lg_sess_t *s); /* the mode's, right after each lg_sess_start (or NULL) */
 } lg_pool_t;
 
 extern lg_pool_t lg_pool;
@@ -270,6 +283,7 @@ int mode_idle_run(void);
 int mode_echo_run(void);
 int mode_fanout_run(void);
 int mode_handshake_run(void);
+int mode_chat_run(void);
 
 /** `sioc_loadgen selftest` (selftest.c): parser and histogram checks; returns the exit code. */
 int lg_selftest(void);

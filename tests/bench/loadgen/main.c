@@ -4,7 +4,8 @@
  *   sioc_loadgen MODE --port P [--pid SERVER_PID] [--clients N] [--duration S] [--warmup S]
  *                [--hold S] [--rate R] [--window W] [--payload B] [--polling] [--addrs K]
  *                [--concurrency C] [--timeout S] [--drain S] [--host A] [--verbose]
- * MODE: idle | echo | fanout | handshake (see tests/bench/README.md);
+ *                [--tokens FILE] [--db-pid PID]
+ * MODE: idle | echo | fanout | handshake | chat (see tests/bench/README.md);
  *       `sioc_loadgen selftest` checks the generator's own parsers. */
 #include "tests/bench/loadgen/loadgen.h"
 
@@ -82,7 +83,7 @@ static void raise_nofile(void)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: sioc_loadgen idle|echo|fanout|handshake --port P [--pid SERVER_PID]\n"
+            "usage: sioc_loadgen idle|echo|fanout|handshake|chat --port P [--pid SERVER_PID]\n"
             "  --clients N      connections held (idle/echo/fanout) or in flight (handshake)\n"
             "  --duration S     measured window (echo/fanout/handshake), default 5\n"
             "  --warmup S       load before the window, default 1\n"
@@ -95,7 +96,9 @@ static void usage(void)
             "  --concurrency C  connects in progress while ramping, default 200\n"
             "  --timeout S      connect timeout per session, default 10\n"
             "  --drain S        wait for outstanding replies after the window, default 5\n"
-            "  --host A         server address, default 127.0.0.1\n");
+            "  --host A         server address, default 127.0.0.1\n"
+            "  --tokens FILE    chat: \"<chatId> <accessToken>\" per line, one line per client\n"
+            "  --db-pid PID     also measure the CPU of a database server and its children\n");
 }
 
 int main(int argc, char **argv)
@@ -103,6 +106,8 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
         {"pid", required_argument, NULL, 'P'},
+        {"db-pid", required_argument, NULL, 'B'},
+        {"tokens", required_argument, NULL, 'T'},
         {"clients", required_argument, NULL, 'n'},
         {"duration", required_argument, NULL, 'd'},
         {"warmup", required_argument, NULL, 'w'},
@@ -147,6 +152,12 @@ int main(int argc, char **argv)
             break;
         case 'P':
             o->pid = atoi(optarg);
+            break;
+        case 'B':
+            o->db_pid = atoi(optarg);
+            break;
+        case 'T':
+            o->tokens = optarg;
             break;
         case 'n':
             o->clients = (unsigned)strtoul(optarg, NULL, 10);
@@ -224,6 +235,8 @@ int main(int argc, char **argv)
         rc = mode_fanout_run();
     else if (strcmp(o->mode, "handshake") == 0)
         rc = mode_handshake_run();
+    else if (strcmp(o->mode, "chat") == 0)
+        rc = mode_chat_run();
     else {
         usage();
         return 2;

@@ -1,7 +1,7 @@
-/* pool.c - the set of sessions that the idle, echo and fanout modes hold open. Connections ramp up
- * with at most --concurrency handshakes in progress (a burst of tens of thousands of SYNs would
- * overflow the server's accept backlog and measure the kernel, not the server). A session that
- * fails is counted by reason and not retried: a benchmark reports failures, it does not hide
+/* pool.c - the set of sessions that the idle, echo, fanout and chat modes hold open. Connections
+ * ramp up with at most --concurrency handshakes in progress (a burst of tens of thousands of SYNs
+ * would overflow the server's accept backlog and measure the kernel, not the server). A session
+ * that fails is counted by reason and not retried: a benchmark reports failures, it does not hide
  * them. */
 #include "tests/bench/loadgen/loadgen.h"
 
@@ -56,6 +56,8 @@ static void ramp(void)
            lg_pool.started - lg_pool.connected - lg_pool.failed < lg.opts.concurrency) {
         unsigned i = lg_pool.started++;
         lg_pool.sess[i] = lg_sess_start(&pool_cbs, NULL, i, false);
+        if (lg_pool.on_start != NULL)
+            lg_pool.on_start(lg_pool.sess[i]);
     }
     if (lg_pool.started == lg_pool.n && lg_pool.connected + lg_pool.failed >= lg_pool.n)
         lg_pool.settled = true;

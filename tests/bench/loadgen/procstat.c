@@ -7,7 +7,8 @@
  * in clock ticks (10 ms: too coarse for a phase that costs the server 30 ms), and the sum of the
  * first field of /proc/<pid>/task/<tid>/schedstat (nanoseconds on a CPU, per live thread). The
  * second is the figure used when available; both are reported, and over long phases they agree (a
- * thread that exits mid-phase would be missed by the second only). */
+ * thread that exits mid-phase would be missed by the second only). With --db-pid, the CPU time of
+ * a database server (the PostgreSQL postmaster and its per-connection children) is summed too. */
 #include "tests/bench/loadgen/loadgen.h"
 
 #include <dirent.h>
@@ -110,6 +111,40 @@ static bool core_times(int core, double *busy, double *softirq)
     return found;
 }
 
+/* CPU seconds (schedstat) of process `pid` and of each of its children: a database server whose
+ * postmaster forks one process per connection. -1 if `pid` is gone. */
+static double tree_cpu(int pid)
+{
+    double total = server_cpu_sched(pid);
+    if (total < 0)
+        return -1;
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return total;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char path[300], line[1024];
+        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t n = fread(line, 1, sizeof(line) - 1, f);
+        fclose(f);
+        line[n] = '\0';
+        char *p = strrchr(line, ')');
+        int ppid = 0;
+        if (p != NULL && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == pid) {
+            double c = server_cpu_sched(atoi(e->d_name));
+            if (c > 0)
+                total += c;
+        }
+    }
+    closedir(d);
+    return total;
+}
+
 static long server_rss(int pid)
 {
     char path[64];
@@ -135,6 +170,7 @@ void lg_proc_sample(lg_proc_sample_t *s)
     if (s->server_cpu_s < 0)
         s->server_cpu_s = s->server_cpu_stat_s;
     s->server_rss_kb = lg.opts.pid > 0 ? server_rss(lg.opts.pid) : -1;
+    s->db_cpu_s = lg.opts.db_pid > 0 ? tree_cpu(lg.opts.db_pid) : -1;
     static int core = -2;
     if (core == -2)
         core = lg.opts.pid > 0 ? pinned_core(lg.opts.pid) : -1;
@@ -161,6 +197,8 @@ void lg_proc_span_json(buf_t *out, const char *name, const lg_proc_sample_t *a,
                "\"loadgen_cpu_s\":%.3f",
                name, (double)(b->t_us - a->t_us) / 1e6, cpu, cpu_stat,
                b->self_cpu_s - a->self_cpu_s);
+    if (a->db_cpu_s >= 0 && b->db_cpu_s >= 0)
+        buf_printf(out, ",\"db_cpu_s\":%.4f", b->db_cpu_s - a->db_cpu_s);
     if (a->core_busy_s >= 0 && b->core_busy_s >= 0)
         buf_printf(out, ",\"server_core_busy_s\":%.2f,\"server_core_softirq_s\":%.2f",
                    b->core_busy_s - a->core_busy_s, b->core_softirq_s - a->core_softirq_s);

@@ -46,6 +46,7 @@ static void maybe_free(lg_sess_t *s)
     if (s->next != NULL)
         s->next->prev = s->prev;
     buf_dispose(&s->frag);
+    free(s->connect_owned);
     free(s);
 }
 
@@ -79,7 +80,7 @@ static int ws_send(lg_sess_t *s, int opcode, const char *prefix, const char *dat
 
 static void http_send(lg_sess_t *s, const char *method, const char *body, bool close)
 {
-    char req[512];
+    char req[1024];
     int n;
     const char *sidq = s->sid[0] != '\0' ? "&sid=" : "";
     if (body != NULL)
@@ -139,7 +140,7 @@ static void eio_packet(lg_sess_t *s, char *p, size_t len, bool via_ws)
                 fail(s, "bad_open");
             return; /* step 1 completes in http_response */
         }
-        if (ws_send(s, WS_OP_TEXT, NULL, "40", 2) != 0)
+        if (ws_send(s, WS_OP_TEXT, "4", s->connect_pkt, strlen(s->connect_pkt)) != 0)
             fail(s, "ws_write");
         return;
     case '1':
@@ -368,7 +369,7 @@ static void http_response(lg_sess_t *s, http_resp_t *r)
             return;
         }
         s->step = STEP_POST_CONNECT;
-        http_send(s, "POST", "40", false);
+        http_send(s, "POST", s->connect_body, false);
         return;
     case STEP_POST_CONNECT:
         if (r->body.len != 2 || memcmp(body, "ok", 2) != 0) {
@@ -445,6 +446,8 @@ lg_sess_t *lg_sess_start(const lg_sess_cbs_t *cb, void *data, size_t index, bool
     s->data = data;
     s->index = index;
     s->polling = polling;
+    s->connect_pkt = "0";
+    s->connect_body = "40";
     s->started_us = lg_now_us();
     s->deadline_us = s->started_us + (uint64_t)(lg.opts.timeout_s * 1e6);
     s->next = lg.sessions;
@@ -465,6 +468,20 @@ lg_sess_t *lg_sess_start(const lg_sess_cbs_t *cb, void *data, size_t index, bool
     return s;
 }
 
+void lg_sess_set_namespace(lg_sess_t *s, const char *nsp, const char *auth_json)
+{
+    size_t nlen = strlen(nsp);
+    if (nlen >= sizeof(s->nsp))
+        nlen = sizeof(s->nsp) - 1;
+    memcpy(s->nsp, nsp, nlen);
+    s->nsp[nlen] = '\0';
+    buf_t b = {0};
+    buf_printf(&b, "40%s,%s", s->nsp, auth_json != NULL ? auth_json : "");
+    s->connect_owned = b.base;
+    s->connect_body = b.base;
+    s->connect_pkt = b.base + 1; /* over WebSocket, "4" is sent as the frame's prefix */
+}
+
 int lg_sess_send(lg_sess_t *s, const char *pkt, size_t len)
 {
     if (s->state != SESS_CONNECTED)
@@ -482,7 +499,13 @@ void lg_sess_close(lg_sess_t *s)
     s->closing_us = lg_now_us();
     s->deadline_us = s->closing_us + CLOSE_WAIT_US;
     scratch.len = 0;
-    ws_frame_encode(&scratch, WS_OP_TEXT, "41", 2); /* Socket.IO DISCONNECT */
+    if (s->nsp[0] != '\0') { /* Socket.IO DISCONNECT of the namespace */
+        char pkt[80];
+        int n = snprintf(pkt, sizeof(pkt), "41%s,", s->nsp);
+        ws_frame_encode(&scratch, WS_OP_TEXT, pkt, (size_t)n);
+    } else {
+        ws_frame_encode(&scratch, WS_OP_TEXT, "41", 2);
+    }
     static const char code[2] = {0x03, (char)0xe8}; /* 1000: normal closure */
     ws_frame_encode(&scratch, WS_OP_CLOSE, code, 2);
     if (lg_conn_write(s->ws, scratch.base, scratch.len) != 0)
