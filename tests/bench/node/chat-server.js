@@ -12,7 +12,8 @@
 //     acks and broadcasts follow the order of arrival; different chats run concurrently.
 //   - Storage: SQLite with better-sqlite3 (synchronous; WAL, synchronous=FULL, foreign keys on,
 //     one transaction per message) or PostgreSQL with node-postgres (a Pool of 4 connections,
-//     sioc's pool size; durable server defaults; named prepared statements). The schema mirrors
+//     sioc's pool size; durable server defaults; named prepared statements; a send is one
+//     statement, sioc's, so it is one round trip and its own transaction). The schema mirrors
 //     sioc's tables on this path (storage/schema_*.c), full-text index included, so the
 //     database does the same work per message.
 //   - Connection state recovery is on (2 minutes), as on sioc's `/chat`: broadcasts carry an
