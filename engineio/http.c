@@ -141,25 +141,8 @@ const char *eio__cors_allow_origin(const char *conf_origin, const char *origin, 
     *vary = true;
     if (origin == NULL)
         return NULL;
-    const char *p = conf_origin;
-    while (*p != '\0') {
-        const char *comma = strchr(p, ',');
-        size_t l = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        const char *s = p;
-        size_t sl = l;
-        while (sl > 0 && *s == ' ') {
-            s++;
-            sl--;
-        }
-        while (sl > 0 && s[sl - 1] == ' ')
-            sl--;
-        if (sl == origin_len && memcmp(s, origin, sl) == 0)
-            return origin; /* caller copies it: it points into the request */
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    return NULL;
+    /* the caller copies it: it points into the request */
+    return str_list_has(conf_origin, origin, origin_len) ? origin : NULL;
 }
 
 /* Access-Control-Allow-Origin (+ Vary) and -Credentials, common to both kinds of answers. */

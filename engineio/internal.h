@@ -164,7 +164,6 @@ struct st_eio_server_t {
     size_t nbuckets;
     size_t count;
     uv_idle_t idle;
-    bool idle_active;
     bool shutting_down;
     bool freeing;
     int handles_open; /* uv handles not yet closed, the server is freed at 0 */

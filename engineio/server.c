@@ -140,10 +140,8 @@ static void on_idle(uv_idle_t *h)
         else
             eio__socket_flush(sock);
     }
-    if (h2o_linklist_is_empty(&srv->pending)) {
+    if (h2o_linklist_is_empty(&srv->pending))
         uv_idle_stop(&srv->idle);
-        srv->idle_active = false;
-    }
 }
 
 void eio__socket_mark_pending(eio_socket_t *sock)
@@ -153,10 +151,7 @@ void eio__socket_mark_pending(eio_socket_t *sock)
         return;
     sock->in_pending = true;
     h2o_linklist_insert(&srv->pending, &sock->pending_link);
-    if (!srv->idle_active) {
-        srv->idle_active = true;
-        uv_idle_start(&srv->idle, on_idle);
-    }
+    uv_idle_start(&srv->idle, on_idle); /* a no-op while it is active */
 }
 
 /* --- timers -------------------------------------------------------------------------------- */
@@ -184,6 +179,14 @@ static void on_upgrade_timeout(eio_timer_entry_t *e)
 }
 
 /* --- lifecycle ----------------------------------------------------------------------------- */
+
+/* Inits one of the server's timer lists and counts its handle (see on_handle_closed). */
+static void init_timers(eio_server_t *srv, eio_timer_list_t *l, uint64_t duration, eio_timer_cb cb)
+{
+    eio__timer_list_init(l, srv->loop, duration, cb);
+    l->owner = srv;
+    srv->handles_open++;
+}
 
 eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const eio_callbacks_t *cb,
                              void *data)
@@ -219,21 +222,14 @@ eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const ei
     srv->buckets = xcalloc(srv->nbuckets, sizeof(*srv->buckets));
     uv_idle_init(loop, &srv->idle);
     srv->idle.data = srv;
-    eio__timer_list_init(&srv->ping_interval_timers, loop, conf->ping_interval_ms,
-                         on_ping_interval);
-    eio__timer_list_init(&srv->ping_timeout_timers, loop, conf->ping_timeout_ms, on_ping_timeout);
-    eio__timer_list_init(&srv->v3_timeout_timers, loop,
-                         (uint64_t)conf->ping_interval_ms + conf->ping_timeout_ms, on_ping_timeout);
-    eio__timer_list_init(&srv->upgrade_timers, loop, conf->upgrade_timeout_ms, on_upgrade_timeout);
-    eio__timer_list_init(&srv->close_timers, loop, CLOSE_TIMEOUT_MS, on_close_timeout);
-    eio__timer_list_init(&srv->ws_close_timers, loop, WS_CLOSE_TIMEOUT_MS, eio__ws_close_timeout);
-    srv->ping_interval_timers.owner = srv;
-    srv->ping_timeout_timers.owner = srv;
-    srv->v3_timeout_timers.owner = srv;
-    srv->upgrade_timers.owner = srv;
-    srv->close_timers.owner = srv;
-    srv->ws_close_timers.owner = srv;
-    srv->handles_open = 7;
+    srv->handles_open = 1; /* the idle handle; init_timers counts each list */
+    init_timers(srv, &srv->ping_interval_timers, conf->ping_interval_ms, on_ping_interval);
+    init_timers(srv, &srv->ping_timeout_timers, conf->ping_timeout_ms, on_ping_timeout);
+    init_timers(srv, &srv->v3_timeout_timers,
+                (uint64_t)conf->ping_interval_ms + conf->ping_timeout_ms, on_ping_timeout);
+    init_timers(srv, &srv->upgrade_timers, conf->upgrade_timeout_ms, on_upgrade_timeout);
+    init_timers(srv, &srv->close_timers, CLOSE_TIMEOUT_MS, on_close_timeout);
+    init_timers(srv, &srv->ws_close_timers, WS_CLOSE_TIMEOUT_MS, eio__ws_close_timeout);
     return srv;
 }
 

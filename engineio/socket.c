@@ -106,13 +106,14 @@ eio_socket_t *eio__socket_new(eio_server_t *srv, h2o_req_t *req, int protocol, i
     make_sid(srv, sock->sid);
     copy_request_info(sock, req);
     const char *q = eio_socket_query(sock);
+    size_t qlen = strlen(q);
     char tmp[8];
     /* as the reference: supportsBinary = !query.b64 (an empty value counts as absent), and JSONP
      * whenever `j` is present */
-    sock->b64 = eio_query_get(q, strlen(q), "b64", tmp, sizeof(tmp)) != -ENOENT &&
-                eio_query_get(q, strlen(q), "b64", tmp, sizeof(tmp)) != 0;
+    int b64 = eio_query_get(q, qlen, "b64", tmp, sizeof(tmp));
+    sock->b64 = b64 != -ENOENT && b64 != 0;
     sock->jsonp = transport == EIO_TRANSPORT_KIND_POLLING &&
-                  eio_query_get(q, strlen(q), "j", tmp, sizeof(tmp)) != -ENOENT;
+                  eio_query_get(q, qlen, "j", tmp, sizeof(tmp)) != -ENOENT;
     return sock;
 }
 
@@ -375,27 +376,38 @@ const char *eio_socket_remote_address(const eio_socket_t *sock)
     return sock->info + strlen(sock->info) + 1;
 }
 
+/* The first header's name: right after the remote address. */
+static const char *first_header(const eio_socket_t *sock)
+{
+    const char *p = eio_socket_remote_address(sock);
+    return p + strlen(p) + 1;
+}
+
+/* The value of the header whose name is at `name`; the next name follows that value. */
+static const char *header_value(const char *name)
+{
+    return name + strlen(name) + 1;
+}
+
 bool eio_socket_header(const eio_socket_t *sock, size_t i, const char **name, const char **value)
 {
     if (i >= sock->header_count)
         return false;
-    const char *p = eio_socket_remote_address(sock);
-    p += strlen(p) + 1;
-    for (size_t j = 0; j < i; j++) {
-        p += strlen(p) + 1;
-        p += strlen(p) + 1;
-    }
+    const char *p = first_header(sock);
+    for (size_t j = 0; j < i; j++)
+        p = header_value(header_value(p));
     *name = p;
-    *value = p + strlen(p) + 1;
+    *value = header_value(p);
     return true;
 }
 
 const char *eio_socket_header_find(const eio_socket_t *sock, const char *name)
 {
-    const char *n, *v;
-    for (size_t i = 0; eio_socket_header(sock, i, &n, &v); i++)
-        if (strcmp(n, name) == 0)
-            return v;
+    /* one walk over the block, not eio_socket_header(i) per i (quadratic) */
+    const char *p = first_header(sock);
+    for (size_t i = 0; i < sock->header_count; i++, p = header_value(header_value(p)))
+        if (strcmp(p, name) == 0)
+            return header_value(p);
     return NULL;
 }
 

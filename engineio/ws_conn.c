@@ -119,19 +119,25 @@ static void frame_set_header(eio_ws_frame_t *f, int opcode, int prefix, size_t l
     f->hdr_len = header_encode(f->hdr, opcode, prefix, len);
 }
 
+/* Appends a filled frame to the send queue. */
+static void enqueue(eio_ws_t *ws, eio_ws_frame_t *f)
+{
+    f->next = NULL;
+    *ws->out_tail = f;
+    ws->out_tail = &f->next;
+    ws->queued++;
+}
+
 /* Queues a frame; `room` is the inline capacity to reserve (at least len when blob is NULL). */
 static eio_ws_frame_t *queue_frame(eio_ws_t *ws, int opcode, int prefix, blob_t *blob,
                                    const char *data, size_t len, size_t room)
 {
     eio_ws_frame_t *f = xmalloc(sizeof(*f) + (blob == NULL ? room : 0));
-    f->next = NULL;
     f->blob = blob;
     frame_set_header(f, opcode, prefix, len);
     if (blob == NULL && len != 0)
         memcpy(f->inline_data, data, len);
-    *ws->out_tail = f;
-    ws->out_tail = &f->next;
-    ws->queued++;
+    enqueue(ws, f);
     return f;
 }
 
@@ -176,7 +182,6 @@ static bool write_now(eio_ws_t *ws, int opcode, int prefix, blob_t *blob, const 
     if (done < total) {
         eio_ws_frame_t *f = xmalloc(sizeof(*f) + (total - done));
         size_t off = 0;
-        f->next = NULL;
         f->blob = NULL;
         f->hdr_len = 0;
         f->len = total - done;
@@ -187,9 +192,7 @@ static bool write_now(eio_ws_t *ws, int opcode, int prefix, blob_t *blob, const 
         }
         if (total > done) /* data may be NULL when len is 0 */
             memcpy(f->inline_data + off, data + (done - hdr_len), total - done);
-        *ws->out_tail = f;
-        ws->out_tail = &f->next;
-        ws->queued++;
+        enqueue(ws, f);
         start_write(ws);
     }
     blob_unref(blob);

@@ -39,6 +39,7 @@ Test(eio_text, jsonp_unescape)
     cr_expect_eq(memcmp(b, "x\\ny", 4), 0);
     char c[] = "end\\";
     cr_expect_eq(eio_jsonp_unescape(c, strlen(c)), 4);
+    cr_expect_eq(memcmp(c, "end\\", 4), 0); /* a trailing backslash stays */
     char d[] = "\\\\\\n";
     cr_expect_eq(eio_jsonp_unescape(d, strlen(d)), 3);
     cr_expect_eq(memcmp(d, "\\\\n", 3), 0);
