@@ -11,10 +11,10 @@
 #include "redis/rda_internal.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 struct st_rda_pending_t {
     rda_pending_t *next;
@@ -39,13 +39,8 @@ struct st_rda_pending_t {
 void rda__random_id(char *out)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char r[RDA_ID_LEN];
-    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
-        for (size_t i = 0; i < sizeof(r); i++)
-            r[i] = (unsigned char)rand();
-    }
     for (size_t i = 0; i < RDA_ID_LEN; i++)
-        out[i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
+        out[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
     out[RDA_ID_LEN] = '\0';
 }
 
@@ -68,13 +63,11 @@ static char *strcat3(const char *a, const char *b, const char *c)
     return s;
 }
 
+/* The opts of a remote join/leave/disconnect/fetch request: {rooms, except}, no flags. */
 static json_t *opts_request_json(const sio_bcast_opts_t *o)
 {
-    json_t *full = rda_opts_json(o), *v;
-    v = json_pack("{s:O, s:O}", "rooms", json_object_get(full, "rooms"), "except",
-                  json_object_get(full, "except"));
-    json_decref(full);
-    return v;
+    return json_pack("{s:o, s:o}", "rooms", rda_strings_json(o->rooms, o->nrooms), "except",
+                     rda_strings_json(o->except, o->nexcept));
 }
 
 /* --- pending requests --- */
@@ -311,21 +304,13 @@ static void publish_remote_op(rda_adapter_t *a, int type, const sio_bcast_opts_t
     rda__publish_json(a->client, a->req_channel, req);
 }
 
-static json_t *rooms_json(const char *const *rooms, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(rooms[i]));
-    return arr;
-}
-
 static void rda_add_sockets(void *self, const sio_bcast_opts_t *opts, const char *const *rooms,
                             size_t n)
 {
     rda_adapter_t *a = self;
     if (!(opts->flags & SIO_EMIT_LOCAL))
         publish_remote_op(a, RDA_REQ_REMOTE_JOIN, opts,
-                          json_pack("{s:o}", "rooms", rooms_json(rooms, n)));
+                          json_pack("{s:o}", "rooms", rda_strings_json(rooms, n)));
     sio_local_add_sockets(a->nsp, opts, rooms, n);
 }
 
@@ -335,7 +320,7 @@ static void rda_del_sockets(void *self, const sio_bcast_opts_t *opts, const char
     rda_adapter_t *a = self;
     if (!(opts->flags & SIO_EMIT_LOCAL))
         publish_remote_op(a, RDA_REQ_REMOTE_LEAVE, opts,
-                          json_pack("{s:o}", "rooms", rooms_json(rooms, n)));
+                          json_pack("{s:o}", "rooms", rda_strings_json(rooms, n)));
     sio_local_del_sockets(a->nsp, opts, rooms, n);
 }
 

@@ -58,7 +58,7 @@ void rda_opts_dispose(rda_opts_t *o)
     memset(o, 0, sizeof(*o));
 }
 
-static json_t *strings_json(const char *const *v, size_t n)
+json_t *rda_strings_json(const char *const *v, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
@@ -77,8 +77,8 @@ json_t *rda_opts_json(const sio_bcast_opts_t *opts)
         json_object_set_new(flags, "local", json_true());
     if (opts->timeout_ms > 0)
         json_object_set_new(flags, "timeout", json_integer(opts->timeout_ms));
-    return json_pack("{s:o, s:o, s:o}", "rooms", strings_json(opts->rooms, opts->nrooms), "except",
-                     strings_json(opts->except, opts->nexcept), "flags", flags);
+    return json_pack("{s:o, s:o, s:o}", "rooms", rda_strings_json(opts->rooms, opts->nrooms),
+                     "except", rda_strings_json(opts->except, opts->nexcept), "flags", flags);
 }
 
 json_t *rda_packet_json(const char *nsp, const json_t *data)

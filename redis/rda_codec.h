@@ -39,6 +39,8 @@ typedef struct st_rda_opts_t {
  * not an object. */
 int rda_opts_read(const json_t *opts, rda_opts_t *out);
 void rda_opts_dispose(rda_opts_t *o);
+/** A new JSON array of the `n` strings of `v`. */
+json_t *rda_strings_json(const char *const *v, size_t n);
 /** A new {rooms, except, flags} object for `opts`. */
 json_t *rda_opts_json(const sio_bcast_opts_t *opts);
 

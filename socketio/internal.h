@@ -202,8 +202,14 @@ void sio__socket_add_ack(sio_socket_t *sock, uint64_t id, sio_ack_cb cb, void *c
 void sio__socket_notify_outgoing(sio_socket_t *sock, const json_t *data);
 /** A new {id, handshake, rooms, data} object. */
 json_t *sio__socket_info(const sio_socket_t *sock);
-/** Validates the event name and builds [event, ...args] (args stolen). NULL on -EINVAL. */
-json_t *sio__event_data(const char *event, json_t *args);
+/** Validates the event name (not NULL, not `reserved`) and args (NULL or an array), and builds
+ * [event, ...args] (args stolen). NULL on -EINVAL. */
+json_t *sio__event_data(const char *event, json_t *args, bool (*reserved)(const char *));
+
+/* sio_local.c */
+/** Sorts `names` in place and returns them as a new JSON array of strings (room lists are
+ * reported sorted, so that they do not depend on hash order). */
+json_t *sio__sorted_names_json(const char **names, size_t n);
 
 /* sio_query.c */
 /** Parses an URL query string (without '?') as Node's querystring.parse: '+' is a space,

@@ -92,7 +92,7 @@ int sio_broadcast_emit(sio_broadcast_t *b, const char *event, json_t *args, blob
                        size_t nbins)
 {
     sio_adapter_t *ad = b->nsp->adapter;
-    json_t *data = sio__event_data(event, args);
+    json_t *data = sio__event_data(event, args, sio_event_reserved);
     sio_bcast_opts_t o = opts_of(b);
     if (data == NULL) {
         sio_broadcast_free(b);
@@ -110,7 +110,7 @@ int sio_broadcast_emit_with_ack(sio_broadcast_t *b, const char *event, json_t *a
                                 void *cbdata)
 {
     sio_adapter_t *ad = b->nsp->adapter;
-    json_t *data = sio__event_data(event, args);
+    json_t *data = sio__event_data(event, args, sio_event_reserved);
     sio_bcast_opts_t o = opts_of(b);
     uint64_t op;
     if (data == NULL) {
@@ -163,26 +163,19 @@ int sio_namespace_emit(sio_namespace_t *nsp, const char *event, json_t *args, bl
     return sio_broadcast_emit(sio_namespace_broadcast(nsp), event, args, bins, nbins);
 }
 
+/* The names serverSideEmit refuses (the reference's Namespace RESERVED_EVENTS). */
+static bool server_side_reserved(const char *name)
+{
+    return strcmp(name, "connect") == 0 || strcmp(name, "connection") == 0 ||
+           strcmp(name, "new_namespace") == 0;
+}
+
 int sio_namespace_server_side_emit(sio_namespace_t *nsp, const char *event, json_t *args,
                                    unsigned timeout_ms, sio_server_side_ack_cb cb, void *cbdata)
 {
-    static const char *const reserved[] = {"connect", "connection", "new_namespace"};
-    json_t *data;
-    if (event == NULL || (args != NULL && !json_is_array(args))) {
-        json_decref(args);
+    json_t *data = sio__event_data(event, args, server_side_reserved);
+    if (data == NULL)
         return -EINVAL;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(reserved); i++) {
-        if (strcmp(event, reserved[i]) == 0) {
-            json_decref(args);
-            return -EINVAL;
-        }
-    }
-    data = json_pack("[s]", event);
-    if (args != NULL) {
-        json_array_extend(data, args);
-        json_decref(args);
-    }
     nsp->adapter->server_side_emit(nsp->adapter->self, data, timeout_ms, cb, cbdata);
     json_decref(data);
     return 0;

@@ -148,16 +148,23 @@ void sio__client_disconnect_all(sio_client_t *c)
     sio__client_close(c, "forced server close");
 }
 
+/* Frees a binary packet still waiting for its attachments. */
+static void drop_pending(sio_client_t *c)
+{
+    if (c->pending != NULL) {
+        sio_packet_dispose(c->pending);
+        free(c->pending);
+        c->pending = NULL;
+    }
+}
+
 void sio__client_closed(sio_client_t *c, const char *reason)
 {
     sio_server_t *io = c->io;
     c->closed = true;
     sio__client_wait_remove(c);
     close_sockets(c, reason);
-    if (c->pending != NULL) {
-        sio_packet_dispose(c->pending);
-        free(c->pending);
-    }
+    drop_pending(c);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -172,11 +179,7 @@ void sio__client_closed(sio_client_t *c, const char *reason)
 static void on_decode_error(sio_client_t *c, const char *why)
 {
     log_debug("socketio", "invalid packet: %s", why);
-    if (c->pending != NULL) {
-        sio_packet_dispose(c->pending);
-        free(c->pending);
-        c->pending = NULL;
-    }
+    drop_pending(c);
     /* further messages are ignored; the sockets close when the engine reports the close */
     c->closed = true;
     sio__client_wait_remove(c);

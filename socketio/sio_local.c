@@ -89,17 +89,24 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+json_t *sio__sorted_names_json(const char **names, size_t n)
+{
+    json_t *arr = json_array();
+    qsort(names, n, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(names[i]));
+    return arr;
+}
+
 json_t *sio_local_all_rooms(const sio_namespace_t *nsp)
 {
     const char **names = xmalloc((nsp->rooms.len + 1) * sizeof(*names));
     size_t n = 0, i = 0;
     sio_strmap_entry_t *e;
-    json_t *arr = json_array();
+    json_t *arr;
     while ((e = sio_strmap_next(&nsp->rooms, &i)) != NULL)
         names[n++] = e->key;
-    qsort(names, n, sizeof(*names), cmp_str);
-    for (i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(names[i]));
+    arr = sio__sorted_names_json(names, n);
     free(names);
     return arr;
 }

@@ -13,10 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Event names the parser refuses in EVENT packets (socket.io-parser RESERVED_EVENTS). */
+/* Event names the parser refuses in EVENT packets and a socket refuses to emit
+ * (socket.io-parser's and socket.io's RESERVED_EVENTS). */
 static const char *const reserved_events[] = {
     "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
 };
+
+bool sio_event_reserved(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(reserved_events); i++) {
+        if (strcmp(name, reserved_events[i]) == 0)
+            return true;
+    }
+    return false;
+}
 
 static bool is_digit(char c)
 {
@@ -108,11 +118,7 @@ static bool payload_valid(sio_packet_type_t type, const json_t *payload)
             return true;
         if (!json_is_string(first))
             return false;
-        for (size_t i = 0; i < ARRAY_SIZE(reserved_events); i++) {
-            if (strcmp(json_string_value(first), reserved_events[i]) == 0)
-                return false;
-        }
-        return true;
+        return !sio_event_reserved(json_string_value(first));
     }
     case SIO_PACKET_ACK:
     case SIO_PACKET_BINARY_ACK:

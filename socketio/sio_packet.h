@@ -56,6 +56,10 @@ int sio_packet_add_attachment(sio_packet_t *pkt, const void *data, size_t len);
 /** Frees what `pkt` holds and resets it; safe on a zeroed or already disposed packet. */
 void sio_packet_dispose(sio_packet_t *pkt);
 
+/** True if `name` is a reserved event name (connect, connect_error, disconnect, disconnecting,
+ * newListener, removeListener): the decoder refuses an EVENT that carries one, emit refuses it. */
+bool sio_event_reserved(const char *name);
+
 /** True if every `{"_placeholder":true,...}` object in `data` has an integer num < nbins. */
 bool sio_placeholders_valid(const json_t *data, size_t nbins);
 /** Adds `offset` to the num of every placeholder in `data` whose num is below `nbins` (in

@@ -15,30 +15,19 @@
 
 #include "socketio/internal.h"
 
-static const char *const reserved_emit[] = {
-    "connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener",
-};
-
 /* Reasons after which recovery keeps the session (RECOVERABLE_DISCONNECT_REASONS). */
 static const char *const recoverable_reasons[] = {
     "transport error", "transport close",      "forced close",
     "ping timeout",    "server shutting down", "forced server close",
 };
 
-/* base64id.generateId(): 15 random bytes in base64, '/' -> '_' and '+' -> '-'. */
+/* base64id.generateId(): 15 random bytes in URL-safe base64 ('-' and '_'), 20 characters (the
+ * same shape as the Engine.IO sid). */
 static void generate_id(char out[21])
 {
-    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char r[15];
     randombytes_buf(r, sizeof(r));
-    for (int i = 0, o = 0; i < 15; i += 3) {
-        uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
-        out[o++] = b64[(v >> 18) & 63];
-        out[o++] = b64[(v >> 12) & 63];
-        out[o++] = b64[(v >> 6) & 63];
-        out[o++] = b64[v & 63];
-    }
-    out[20] = '\0';
+    sodium_bin2base64(out, 21, r, sizeof(r), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 sio_socket_t *sio__socket_new(sio_namespace_t *nsp, sio_client_t *c, json_t *auth)
@@ -225,20 +214,13 @@ json_t *sio_socket_handshake(const sio_socket_t *sock)
     return hs;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 json_t *sio_socket_rooms(const sio_socket_t *sock)
 {
     const char **names = xmalloc((sock->nrooms + 1) * sizeof(*names));
-    json_t *arr = json_array();
+    json_t *arr;
     for (uint32_t i = 0; i < sock->nrooms; i++)
         names[i] = sock->rooms[i]->name;
-    qsort(names, sock->nrooms, sizeof(*names), cmp_str);
-    for (uint32_t i = 0; i < sock->nrooms; i++)
-        json_array_append_new(arr, json_string(names[i]));
+    arr = sio__sorted_names_json(names, sock->nrooms);
     free(names);
     return arr;
 }
@@ -277,18 +259,12 @@ void sio_socket_leave(sio_socket_t *sock, const char *room)
 
 /* --- emit and acks --- */
 
-json_t *sio__event_data(const char *event, json_t *args)
+json_t *sio__event_data(const char *event, json_t *args, bool (*reserved)(const char *))
 {
     json_t *data;
-    if (event == NULL || (args != NULL && !json_is_array(args))) {
+    if (event == NULL || (args != NULL && !json_is_array(args)) || reserved(event)) {
         json_decref(args);
         return NULL;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(reserved_emit); i++) {
-        if (strcmp(event, reserved_emit[i]) == 0) {
-            json_decref(args);
-            return NULL;
-        }
     }
     data = json_array();
     json_array_append_new(data, json_string(event));
@@ -385,7 +361,7 @@ int sio_socket_emit_ex(sio_socket_t *sock, unsigned flags, const char *event, js
                        void *cbdata)
 {
     sio_namespace_t *nsp = sock->nsp;
-    json_t *data = sio__event_data(event, args);
+    json_t *data = sio__event_data(event, args, sio_event_reserved);
     int64_t id = -1;
     int rc = 0;
 

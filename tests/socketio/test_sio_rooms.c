@@ -129,6 +129,11 @@ Test(sio_rooms, socket_is_in_its_own_room)
     sio_socket_t *a = connect_to("/");
     char want[64];
     cr_expect_eq(strlen(sio_socket_id(a)), 20);
+    /* base64id: URL-safe base64 of 15 random bytes, no padding */
+    cr_expect_eq(strspn(sio_socket_id(a), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789-_"),
+                 20);
+    cr_expect_str_neq(sio_socket_id(a), sio_socket_id(connect_to("/")));
     snprintf(want, sizeof(want), "[\"%s\"]", sio_socket_id(a));
     expect_rooms(a, want);
     cr_expect_eq(sio_local_room_size(root, sio_socket_id(a)), 1);
@@ -225,6 +230,39 @@ Test(sio_rooms, broadcast_args_and_reserved_names)
     char *s = json_dumps(json_object_get(json_array_get(seen, 0), "args"), JSON_COMPACT);
     cr_expect_str_eq(s, "[\"x\",2]");
     free(s);
+}
+
+static void count_sse_answer(int err, const json_t *responses, void *cbdata)
+{
+    cr_expect_eq(err, 0);
+    cr_expect_eq(json_array_size(responses), 0); /* no other node to answer */
+    (*(int *)cbdata)++;
+}
+
+Test(sio_rooms, server_side_emit_names_and_args)
+{
+    int answered = 0;
+    /* the namespace's reserved names, not the socket's: "connection" is refused here only */
+    cr_expect_eq(
+        sio_namespace_server_side_emit(root, "connect", NULL, 0, count_sse_answer, &answered),
+        -EINVAL);
+    cr_expect_eq(sio_namespace_server_side_emit(root, "connection", json_array(), 0,
+                                                count_sse_answer, &answered),
+                 -EINVAL);
+    cr_expect_eq(
+        sio_namespace_server_side_emit(root, "new_namespace", NULL, 0, count_sse_answer, &answered),
+        -EINVAL);
+    cr_expect_eq(sio_namespace_server_side_emit(root, "e", json_string("not an array"), 0,
+                                                count_sse_answer, &answered),
+                 -EINVAL);
+    cr_expect_eq(sio_namespace_server_side_emit(root, NULL, NULL, 0, count_sse_answer, &answered),
+                 -EINVAL);
+    cr_expect_eq(answered, 0);
+    cr_expect_eq(sio_namespace_emit(root, "connection", NULL, NULL, 0), 0);
+    cr_expect_eq(sio_namespace_server_side_emit(root, "disconnect", json_pack("[i]", 1), 0,
+                                                count_sse_answer, &answered),
+                 0);
+    cr_expect_eq(answered, 1);
 }
 
 Test(sio_rooms, sockets_join_leave_disconnect_and_fetch)

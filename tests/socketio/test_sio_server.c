@@ -439,7 +439,9 @@ Test(sio_server, pending_acks_fail_when_the_socket_disconnects)
     sio_client_t *c = client(0, 4);
     feed(c, "0");
     sio_socket_t *s = socket_of(c, "/");
-    sio_socket_emit_ex(s, 0, "q", NULL, NULL, 0, 1000, on_client_answer, "gone");
+    free(take(0)); /* the CONNECT answer */
+    cr_assert_eq(sio_socket_emit_ex(s, 0, "q", NULL, NULL, 0, 1000, on_client_answer, "gone"), 0);
+    expect_sent(0, "20[\"q\"]\n");
     feed(c, "1");
     expect_log("[{\"ack\":\"gone\",\"err\":-32,\"args\":null,\"bins\":0}]");
 }
