@@ -122,7 +122,8 @@ struct st_store_t {
     void *close_cbdata;
 };
 
-/** Runs the callback of `req` with its status and result, then frees it. Loop thread. */
+/** Runs the callback of `req` with its status and, only if the status is 0, its result (else
+ * NULL / 0, whatever req->res holds), then frees it. Loop thread. */
 void store__complete(store_req_t *req);
 /** Called by the backend once it released everything: runs the close callback, frees store. */
 void store__backend_closed(store_t *store);
@@ -137,13 +138,18 @@ extern const store_backend_t store__pg_backend;
 int store__sqlite_open(store_t *store, const char *path);
 int store__pg_open(store_t *store, const char *url);
 
-/* Names of enum values as stored in the databases, and back (-1 if unknown). */
+/* Names of enum values as stored in the databases, and back. An unknown value (which the
+ * schemas' CHECK constraints keep out) maps to the default: user, group, member. */
 const char *store__user_role_name(store_user_role_t r);
-int store__user_role_parse(const char *s);
+store_user_role_t store__user_role_parse(const char *s);
 const char *store__chat_kind_name(store_chat_kind_t k);
-int store__chat_kind_parse(const char *s);
+store_chat_kind_t store__chat_kind_parse(const char *s);
 const char *store__member_role_name(store_member_role_t r);
-int store__member_role_parse(const char *s);
+store_member_role_t store__member_role_parse(const char *s);
+
+/** Writes ids[0..n) as decimal numbers separated by commas between `open` and `close` into the
+ * arena: "{1,2,3}" is a PostgreSQL array literal, "[1,2,3]" a JSON array for SQLite. */
+char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
 #define STORE_SCHEMA_VERSION 2

@@ -44,20 +44,23 @@ static void be_free(pg_be_t *be)
     store__backend_closed(store);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+/* One of the backend's handles finished closing; the last one frees the backend. */
+static void handle_gone(pg_be_t *be)
 {
-    pg_be_t *be = h->data;
     if (--be->handles == 0)
         be_free(be);
 }
 
+static void on_handle_closed(uv_handle_t *h)
+{
+    handle_gone(h->data);
+}
+
 static void on_poll_closed(uv_handle_t *h)
 {
-    pg_conn_t *c = h->data;
-    pg_be_t *be = c->be;
+    pg_be_t *be = ((pg_conn_t *)h->data)->be;
     free(h);
-    if (--be->handles == 0)
-        be_free(be);
+    handle_gone(be);
 }
 
 static void poll_close(pg_conn_t *c)
@@ -117,7 +120,6 @@ static void defer_complete(pg_be_t *be, store_req_t *r, int status)
         PQclear(r->pg.res);
         r->pg.res = NULL;
     }
-    memset(&r->res, 0, sizeof(r->res));
     r->status = status;
     r->next = NULL;
     *be->deferred_tail = r;
@@ -142,9 +144,7 @@ static void finish(pg_conn_t *c, store_req_t *r)
                   r->attempts);
         status = -EIO;
     }
-    if (status != 0)
-        memset(&r->res, 0, sizeof(r->res));
-    r->status = status;
+    r->status = status; /* on failure store__complete() hands no partial result on */
     store__complete(r);
 }
 

@@ -193,14 +193,7 @@ static const char *num(store_req_t *r, int64_t v)
 /* '{1,2,3}' */
 static const char *id_array(store_req_t *r)
 {
-    buf_t b = BUF_INIT;
-    buf_append_char(&b, '{');
-    for (size_t i = 0; i < r->n_ids; i++)
-        buf_printf(&b, "%s%lld", i ? "," : "", (long long)r->ids[i]);
-    buf_append_char(&b, '}');
-    const char *s = store__arena_strdup(&r->arena, b.base);
-    buf_dispose(&b);
-    return s;
+    return store__ids_join(&r->arena, r->ids, r->n_ids, '{', '}');
 }
 
 int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
@@ -347,8 +340,7 @@ static void read_user(store_req_t *r, const PGresult *res, int row, int c, store
     u->display_name = col_text(r, res, row, c + 2);
     u->password_hash = col_text(r, res, row, c + 3);
     u->name_color = col_text(r, res, row, c + 4);
-    int role = store__user_role_parse(PQgetvalue(res, row, c + 5));
-    u->role = role < 0 ? STORE_USER_ROLE_USER : (store_user_role_t)role;
+    u->role = store__user_role_parse(PQgetvalue(res, row, c + 5));
     u->created_at = col_int(res, row, c + 6);
     u->last_seen_at = col_int(res, row, c + 7);
 }
@@ -369,8 +361,7 @@ static void read_message(store_req_t *r, const PGresult *res, int row, int c, st
 static void read_chat(store_req_t *r, const PGresult *res, int row, int c, store_chat_t *ch)
 {
     ch->id = col_int(res, row, c);
-    int kind = store__chat_kind_parse(PQgetvalue(res, row, c + 1));
-    ch->kind = kind < 0 ? STORE_CHAT_GROUP : (store_chat_kind_t)kind;
+    ch->kind = store__chat_kind_parse(PQgetvalue(res, row, c + 1));
     ch->name = col_text(r, res, row, c + 2);
     ch->topic = col_text(r, res, row, c + 3);
     ch->created_by = col_int(res, row, c + 4);
@@ -380,12 +371,6 @@ static void read_chat(store_req_t *r, const PGresult *res, int row, int c, store
     ch->member_count = (size_t)col_int(res, row, c + 8);
     ch->private_users[0] = col_int(res, row, c + 9);
     ch->private_users[1] = col_int(res, row, c + 10);
-}
-
-static int member_role_of(const char *s)
-{
-    int role = store__member_role_parse(s);
-    return role < 0 ? STORE_MEMBER_MEMBER : role;
 }
 
 /* Array of n elements of `size` in the arena. */
@@ -484,7 +469,7 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         for (int i = 0; i < n; i++) {
             read_chat(r, res, i, 0, &c[i]);
             if (r->op == STORE_OP_CHAT_LIST_FOR_USER) {
-                c[i].my_role = (store_member_role_t)member_role_of(PQgetvalue(res, i, 11));
+                c[i].my_role = store__member_role_parse(PQgetvalue(res, i, 11));
                 c[i].last_read_seq = col_int(res, i, 12);
                 c[i].unread = col_int(res, i, 13);
             }
@@ -509,14 +494,13 @@ int store__pg_result(store_req_t *r, const PGresult *res)
     case STORE_OP_MEMBER_REMOVE:
         return n == 0 || col_int(res, 0, 0) == 0 ? -ENOENT : 0;
     case STORE_OP_MEMBER_ROLE:
-        r->res.role =
-            n == 0 ? STORE_MEMBER_NONE : (store_member_role_t)member_role_of(PQgetvalue(res, 0, 0));
+        r->res.role = n == 0 ? STORE_MEMBER_NONE : store__member_role_parse(PQgetvalue(res, 0, 0));
         return 0;
     case STORE_OP_MEMBER_LIST: {
         store_member_t *m = items(r, n, sizeof(*m));
         for (int i = 0; i < n; i++) {
             read_user(r, res, i, 0, &m[i].user);
-            m[i].role = (store_member_role_t)member_role_of(PQgetvalue(res, i, 8));
+            m[i].role = store__member_role_parse(PQgetvalue(res, i, 8));
             m[i].joined_at = col_int(res, i, 9);
             m[i].last_read_seq = col_int(res, i, 10);
         }

@@ -153,8 +153,7 @@ static void read_user_at(store_arena_t *a, sqlite3_stmt *st, int c, store_user_t
     u->display_name = col_text(a, st, c + 2);
     u->password_hash = col_text(a, st, c + 3);
     u->name_color = col_text(a, st, c + 4);
-    int role = store__user_role_parse((const char *)sqlite3_column_text(st, c + 5));
-    u->role = role < 0 ? STORE_USER_ROLE_USER : (store_user_role_t)role;
+    u->role = store__user_role_parse((const char *)sqlite3_column_text(st, c + 5));
     u->created_at = sqlite3_column_int64(st, c + 6);
     u->last_seen_at = sqlite3_column_int64(st, c + 7); /* NULL reads as 0 */
 }
@@ -182,8 +181,7 @@ static void read_chat(store_arena_t *a, sqlite3_stmt *st, void *out)
 {
     store_chat_t *c = out;
     c->id = sqlite3_column_int64(st, 0);
-    int kind = store__chat_kind_parse((const char *)sqlite3_column_text(st, 1));
-    c->kind = kind < 0 ? STORE_CHAT_GROUP : (store_chat_kind_t)kind;
+    c->kind = store__chat_kind_parse((const char *)sqlite3_column_text(st, 1));
     c->name = col_text(a, st, 2);
     c->topic = col_text(a, st, 3);
     c->created_by = sqlite3_column_int64(st, 4);
@@ -200,8 +198,7 @@ static void read_user_chat(store_arena_t *a, sqlite3_stmt *st, void *out)
 {
     store_chat_t *c = out;
     read_chat(a, st, out);
-    int role = store__member_role_parse((const char *)sqlite3_column_text(st, 11));
-    c->my_role = role < 0 ? STORE_MEMBER_MEMBER : (store_member_role_t)role;
+    c->my_role = store__member_role_parse((const char *)sqlite3_column_text(st, 11));
     c->last_read_seq = sqlite3_column_int64(st, 12);
     c->unread = sqlite3_column_int64(st, 13);
 }
@@ -210,8 +207,7 @@ static void read_member(store_arena_t *a, sqlite3_stmt *st, void *out)
 {
     store_member_t *m = out;
     read_user_at(a, st, 0, &m->user);
-    int role = store__member_role_parse((const char *)sqlite3_column_text(st, 8));
-    m->role = role < 0 ? STORE_MEMBER_MEMBER : (store_member_role_t)role;
+    m->role = store__member_role_parse((const char *)sqlite3_column_text(st, 8));
     m->joined_at = sqlite3_column_int64(st, 9);
     m->last_read_seq = sqlite3_column_int64(st, 10);
 }
@@ -223,6 +219,13 @@ static void read_reaction(store_arena_t *a, sqlite3_stmt *st, void *out)
     r->user_id = sqlite3_column_int64(st, 1);
     r->emoji = col_text(a, st, 2);
     r->created_at = sqlite3_column_int64(st, 3);
+}
+
+static void read_member_role(store_arena_t *a, sqlite3_stmt *st, void *out)
+{
+    UNUSED(a);
+    *(store_member_role_t *)out =
+        store__member_role_parse((const char *)sqlite3_column_text(st, 0));
 }
 
 static void read_token(store_arena_t *a, sqlite3_stmt *st, void *out)
@@ -448,23 +451,13 @@ static int chat_list_public(sqlite_be_t *be, store_req_t *r)
                 (const void **)&r->res.chats.items, &r->res.chats.count);
 }
 
-/* The kind of a chat: 0 and *kind, or -ENOENT. */
-static int chat_kind(sqlite_be_t *be, int64_t chat, int *kind)
-{
-    static const char sql[] = "SELECT CASE kind WHEN 'public' THEN 0 WHEN 'private' THEN 1"
-                              " ELSE 2 END FROM chats WHERE id = ?";
-    int64_t k = 0;
-    int rc = scalar(be, sql, "i", I(chat), NULL, &k);
-    *kind = (int)k;
-    return rc;
-}
-
 /* 0 if chat `chat` exists and may change (it is not private), else -ENOENT or -EPERM. */
 static int chat_changeable(sqlite_be_t *be, int64_t chat)
 {
-    int kind = 0;
-    int rc = chat_kind(be, chat, &kind);
-    return rc == 0 && kind == STORE_CHAT_PRIVATE ? -EPERM : rc;
+    static const char sql[] = "SELECT kind = 'private' FROM chats WHERE id = ?";
+    int64_t private = 0;
+    int rc = scalar(be, sql, "i", I(chat), NULL, &private);
+    return rc == 0 && private ? -EPERM : rc;
 }
 
 static int chat_update(sqlite_be_t *be, store_req_t *r)
@@ -511,15 +504,12 @@ static int member_remove(sqlite_be_t *be, store_req_t *r)
 
 static int member_role(sqlite_be_t *be, store_req_t *r)
 {
-    static const char sql[] = "SELECT CASE role WHEN 'owner' THEN 3 WHEN 'admin' THEN 2 ELSE 1"
-                              " END FROM memberships WHERE chat_id = ? AND user_id = ?";
-    int64_t role = 0;
-    int rc = scalar(be, sql, "ii", I(r->a[0], r->a[1]), NULL, &role);
+    static const char sql[] = "SELECT role FROM memberships WHERE chat_id = ? AND user_id = ?";
+    int rc = one(be, r, sql, "ii", I(r->a[0], r->a[1]), NULL, read_member_role, &r->res.role);
     if (rc == -ENOENT) {
-        role = STORE_MEMBER_NONE;
+        r->res.role = STORE_MEMBER_NONE;
         rc = 0;
     }
-    r->res.role = (store_member_role_t)role;
     return rc;
 }
 
@@ -539,7 +529,10 @@ static int message_send(sqlite_be_t *be, store_req_t *r)
 {
     static const char dup[] =
         "SELECT " MSG_COLS " FROM messages WHERE author_id = ? AND client_msg_id = ?";
-    static const char is_member[] = "SELECT 1 FROM memberships WHERE chat_id = ? AND user_id = ?";
+    /* no row: no such chat (-ENOENT); 0: not a member (-EPERM) */
+    static const char is_member[] = "SELECT EXISTS (SELECT 1 FROM memberships m"
+                                    " WHERE m.chat_id = c.id AND m.user_id = ?)"
+                                    " FROM chats c WHERE c.id = ?";
     static const char bump[] = "UPDATE chats SET last_seq = last_seq + 1, last_message_at = ?"
                                " WHERE id = ? RETURNING last_seq";
     static const char ins[] = "INSERT INTO messages (chat_id, seq, author_id, body,"
@@ -553,14 +546,10 @@ static int message_send(sqlite_be_t *be, store_req_t *r)
         if (rc != -ENOENT)
             return rc;
     }
-    int kind = 0;
-    int64_t x = 0, now = (int64_t)time_now_ms(), seq = 0;
-    rc = chat_kind(be, r->a[0], &kind);
-    if (rc == 0) {
-        rc = scalar(be, is_member, "ii", I(r->a[0], r->a[1]), NULL, &x);
-        if (rc == -ENOENT)
-            rc = -EPERM;
-    }
+    int64_t member = 0, now = (int64_t)time_now_ms(), seq = 0;
+    rc = scalar(be, is_member, "ii", I(r->a[1], r->a[0]), NULL, &member);
+    if (rc == 0 && !member)
+        rc = -EPERM;
     if (rc == 0)
         rc = scalar(be, bump, "ii", I(now, r->a[0]), NULL, &seq);
     if (rc == 0) {
@@ -689,13 +678,7 @@ static int reaction_list(sqlite_be_t *be, store_req_t *r)
     static const char sql[] = "SELECT message_id, user_id, emoji, created_at FROM reactions"
                               " WHERE message_id IN (SELECT value FROM json_each(?))"
                               " ORDER BY message_id, created_at, user_id, emoji";
-    buf_t b = BUF_INIT;
-    buf_append_char(&b, '[');
-    for (size_t i = 0; i < r->n_ids; i++)
-        buf_printf(&b, "%s%lld", i ? "," : "", (long long)r->ids[i]);
-    buf_append_char(&b, ']');
-    const char *ids = store__arena_strdup(&r->arena, b.base);
-    buf_dispose(&b);
+    const char *ids = store__ids_join(&r->arena, r->ids, r->n_ids, '[', ']');
     return many(be, r, sql, "s", NULL, S(ids), read_reaction, sizeof(store_reaction_t),
                 (const void **)&r->res.reactions.items, &r->res.reactions.count);
 }
@@ -759,11 +742,8 @@ static const op_fn ops[STORE_OP__COUNT] = {
 int store__sqlite_run(sqlite_be_t *be, store_req_t *req)
 {
     op_fn fn = (size_t)req->op < STORE_OP__COUNT ? ops[req->op] : NULL;
+    /* on failure partial results may stay: store__complete() hands none to the callback */
     int rc = fn != NULL ? fn(be, req) : -EIO;
-    if (rc != 0) {
-        /* the callback sees no result on failure; drop partial ones */
-        memset(&req->res, 0, sizeof(req->res));
-    }
     req->status = rc;
     return rc;
 }

@@ -4,6 +4,7 @@
  * allocation: the struct followed by its strings, so one free() releases it. */
 #include "storage/internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,12 +12,13 @@ static const char *const user_roles[] = {"user", "agent", "admin"};
 static const char *const chat_kinds[] = {"public", "private", "group"};
 static const char *const member_roles[] = {"", "member", "admin", "owner"};
 
-static int parse_name(const char *const *names, size_t n, const char *s)
+/* The index of `s` in names[0..n), or `dflt` if it is not there. */
+static int parse_name(const char *const *names, size_t n, const char *s, int dflt)
 {
     for (size_t i = 0; s != NULL && i < n; i++)
         if (strcmp(names[i], s) == 0)
             return (int)i;
-    return -1;
+    return dflt;
 }
 
 const char *store__user_role_name(store_user_role_t r)
@@ -24,9 +26,10 @@ const char *store__user_role_name(store_user_role_t r)
     return (size_t)r < ARRAY_SIZE(user_roles) ? user_roles[r] : "user";
 }
 
-int store__user_role_parse(const char *s)
+store_user_role_t store__user_role_parse(const char *s)
 {
-    return parse_name(user_roles, ARRAY_SIZE(user_roles), s);
+    return (store_user_role_t)parse_name(user_roles, ARRAY_SIZE(user_roles), s,
+                                         STORE_USER_ROLE_USER);
 }
 
 const char *store__chat_kind_name(store_chat_kind_t k)
@@ -34,9 +37,9 @@ const char *store__chat_kind_name(store_chat_kind_t k)
     return (size_t)k < ARRAY_SIZE(chat_kinds) ? chat_kinds[k] : "group";
 }
 
-int store__chat_kind_parse(const char *s)
+store_chat_kind_t store__chat_kind_parse(const char *s)
 {
-    return parse_name(chat_kinds, ARRAY_SIZE(chat_kinds), s);
+    return (store_chat_kind_t)parse_name(chat_kinds, ARRAY_SIZE(chat_kinds), s, STORE_CHAT_GROUP);
 }
 
 const char *store__member_role_name(store_member_role_t r)
@@ -45,10 +48,22 @@ const char *store__member_role_name(store_member_role_t r)
                                                                           : "member";
 }
 
-int store__member_role_parse(const char *s)
+store_member_role_t store__member_role_parse(const char *s)
 {
-    int r = parse_name(member_roles, ARRAY_SIZE(member_roles), s);
-    return r <= 0 ? -1 : r;
+    int r = parse_name(member_roles, ARRAY_SIZE(member_roles), s, STORE_MEMBER_MEMBER);
+    return r == STORE_MEMBER_NONE ? STORE_MEMBER_MEMBER : (store_member_role_t)r;
+}
+
+char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close)
+{
+    /* an int64 takes at most 20 characters, plus a separator */
+    char *out = store__arena_alloc(a, n * 21 + 3), *o = out;
+    *o++ = open;
+    for (size_t i = 0; i < n; i++)
+        o += sprintf(o, "%s%lld", i != 0 ? "," : "", (long long)ids[i]);
+    *o++ = close;
+    *o = '\0';
+    return out;
 }
 
 static bool is_word_byte(unsigned char c)

@@ -14,16 +14,11 @@
 
 tfix_t *F;
 
-static void *keep_raw(void *p)
+void *t_keep(void *p)
 {
     F->garbage = xrealloc(F->garbage, (F->n_garbage + 1) * sizeof(void *));
     F->garbage[F->n_garbage++] = p;
     return p;
-}
-
-void *t_keep(void *p)
-{
-    return keep_raw(p);
 }
 
 /* ---- fixtures ---- */
@@ -188,6 +183,8 @@ store_t *t_open_second(void)
         cr_assert_eq(store_chat_list_public(s, warm_cb, rs[i]), 0);
     }
     t_wait_all(rs, N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(rs[i]->status, 0, "the second store does not work: %d", rs[i]->status);
     t_sleep(20);
     return s;
 }
@@ -196,7 +193,7 @@ store_t *t_open_second(void)
 
 tres_t *t_new(void)
 {
-    return keep_raw(xcalloc(1, sizeof(tres_t)));
+    return t_keep(xcalloc(1, sizeof(tres_t)));
 }
 
 void t_wait(tres_t *r)

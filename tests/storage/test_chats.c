@@ -41,7 +41,11 @@ STORE_TEST(chat_create_get_update_delete)
     RUN(r, store_chat_update, ch->id + 100, "x", NULL, t_chat_cb);
     cr_expect_eq(r->status, -ENOENT);
 
-    t_send(ch->id, a, "hello", "c1");
+    store_message_t *m = t_send(ch->id, a, "hello", "c1");
+    RUN(r, store_reaction_add, m->id, b, "+1", t_status_cb);
+    cr_assert_eq(r->status, 0);
+    RUN(r, store_read_set, ch->id, b, 1, t_seq_cb);
+    cr_assert_eq(r->status, 0);
     RUN(r, store_chat_delete, ch->id, t_status_cb);
     cr_expect_eq(r->status, 0);
     RUN(r, store_chat_get, ch->id, t_chat_cb);
@@ -50,6 +54,8 @@ STORE_TEST(chat_create_get_update_delete)
     cr_expect_eq(r->status, -ENOENT);
     cr_expect_eq(t_sql_int("SELECT count(*) FROM messages"), 0);
     cr_expect_eq(t_sql_int("SELECT count(*) FROM memberships"), 0);
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM reactions"), 0);
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM read_positions"), 0);
 }
 
 STORE_TEST(chat_create_with_unknown_member_creates_nothing)
@@ -101,15 +107,34 @@ STORE_TEST(memberships)
     cr_expect_eq(r->members[2].user.id, c);
     cr_expect_gt(r->members[2].joined_at, 0);
 
+    t_send(ch, a, "before b leaves", NULL);
+    RUN(r, store_read_set, ch, b, 1, t_seq_cb);
+    cr_assert_eq(r->status, 0);
     RUN(r, store_member_remove, ch, b, t_status_cb);
     cr_expect_eq(r->status, 0);
     RUN(r, store_member_remove, ch, b, t_status_cb);
     cr_expect_eq(r->status, -ENOENT);
     RUN(r, store_member_list, ch, t_members_cb);
     cr_expect_eq(r->count, 2);
+    RUN(r, store_member_role, ch, b, t_role_cb);
+    cr_expect_eq(r->status, 0);
+    cr_expect_eq(r->role, STORE_MEMBER_NONE);
+    /* leaving drops the read position: b comes back with nothing read */
+    RUN(r, store_read_set, ch, b, 1, t_seq_cb);
+    cr_expect_eq(r->status, -EPERM);
+    RUN(r, store_member_add, ch, b, STORE_MEMBER_MEMBER, t_status_cb);
+    cr_expect_eq(r->status, 0);
+    RUN(r, store_member_list, ch, t_members_cb);
+    cr_assert_eq(r->count, 3);
+    cr_expect_eq(r->members[2].user.id, b);
+    cr_expect_eq(r->members[2].role, STORE_MEMBER_MEMBER);
+    cr_expect_eq(r->members[2].last_read_seq, 0);
     RUN(r, store_member_list, ch + 50, t_members_cb);
     cr_expect_eq(r->status, 0);
     cr_expect_eq(r->count, 0);
+    RUN(r, store_member_role, ch + 50, a, t_role_cb);
+    cr_expect_eq(r->status, 0);
+    cr_expect_eq(r->role, STORE_MEMBER_NONE);
 }
 
 STORE_TEST(private_chat_get_or_create_is_idempotent)
@@ -174,7 +199,7 @@ STORE_TEST(chat_lists_with_unread_counts)
     usleep(5000); /* activity strictly after the creation of pub2 */
     t_send(grp, a, "one", NULL);
     t_send(grp, a, "two", NULL);
-    store_message_t *m3 = t_send(grp, b, "three", NULL);
+    t_send(grp, b, "three", NULL);
     t_send(grp, a, "four", NULL);
 
     RUN(r, store_chat_list_for_user, b, t_chats_cb);
@@ -207,5 +232,4 @@ STORE_TEST(chat_lists_with_unread_counts)
 
     RUN(r, store_read_set, pub1, b, 1, t_seq_cb);
     cr_expect_eq(r->status, -EPERM);
-    UNUSED(m3);
 }

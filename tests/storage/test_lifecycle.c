@@ -94,6 +94,16 @@ STORE_TEST(refuses_bad_arguments_without_callback)
     cr_expect_eq(store_message_search(F->store, 1, " ,;'\"-- ", 10, t_msgs_cb, r), -EINVAL);
     cr_expect_eq(store_message_list_after(F->store, 1, 0, 0, t_msgs_cb, r), -EINVAL);
     cr_expect_eq(store_member_add(F->store, 1, 1, STORE_MEMBER_NONE, t_status_cb, r), -EINVAL);
+    static int64_t
+        many[STORE_MAX_LIST + STORE_MAX_CHAT_INVITE + 1]; /* zeros, big enough for both */
+    cr_expect_eq(store_reaction_list(F->store, many, STORE_MAX_LIST + 1, t_reactions_cb, r),
+                 -EMSGSIZE);
+    cr_expect_eq(store_reaction_list(F->store, NULL, 1, t_reactions_cb, r), -EINVAL);
+    cr_expect_eq(store_chat_create(F->store, STORE_CHAT_GROUP, "x", NULL, 1, many,
+                                   STORE_MAX_CHAT_INVITE + 1, t_chat_cb, r),
+                 -EMSGSIZE);
+    cr_expect_eq(store_user_list(F->store, 0, 0, t_users_cb, r), -EINVAL);
+    cr_expect_eq(store_read_set(F->store, 1, 1, -1, t_seq_cb, r), -EINVAL);
     /* give a wrongly run callback every chance to show up */
     for (int i = 0; i < 20; i++)
         uv_run(&F->loop, UV_RUN_NOWAIT);

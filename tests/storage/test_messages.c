@@ -319,6 +319,7 @@ STORE_TEST(sql_metacharacters_round_trip)
     cr_expect_geq(r->count, 1);
     RUN(r, store_message_search, a, "\" OR 1=1 NEAR( * ) AND NOT:x ^", 10, t_msgs_cb);
     cr_expect_eq(r->status, 0);
+    cr_expect_eq(r->count, 0, "operators are plain words, and no message has them all");
     cr_expect_eq(t_sql_int("SELECT count(*) FROM users"), 1);
     cr_expect_eq(t_sql_int("SELECT count(*) FROM chats"), 1);
     cr_expect_eq(t_sql_int("SELECT count(*) FROM messages"), (int64_t)ARRAY_SIZE(texts));
