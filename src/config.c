@@ -110,15 +110,6 @@ static const opt_t options[] = {
      "print the version and exit"},
 };
 
-static const char *level_names[] = {"debug", "info", "warn", "error"};
-
-const char *srv_config_log_level_name(log_level_t level)
-{
-    if ((size_t)level < ARRAY_SIZE(level_names))
-        return level_names[level];
-    return "?";
-}
-
 /* --- value checks --- */
 
 static const char *check_nonempty(const char *v)
@@ -440,12 +431,8 @@ static int set_option(srv_config_t *conf, const opt_t *opt, const char *value, c
         return 0;
     }
     case OPT_LOG_LEVEL:
-        for (size_t i = 0; i < ARRAY_SIZE(level_names); i++) {
-            if (strcmp(value, level_names[i]) == 0) {
-                *(log_level_t *)field = (log_level_t)i;
-                return 0;
-            }
-        }
+        if (log_level_parse(value, (log_level_t *)field))
+            return 0;
         return fail_value(err, opt, value, "debug, info, warn or error", o);
     case OPT_ACTION:
         *(bool *)field = true;

@@ -102,7 +102,4 @@ int srv_config_load(srv_config_t *conf, int argc, char *const argv[], char *cons
 /** Returns the --help text (malloc'ed): every option with its default and its env variable. */
 char *srv_config_help(const char *progname);
 
-/** "debug", "info", "warn" or "error". */
-const char *srv_config_log_level_name(log_level_t level);
-
 #endif

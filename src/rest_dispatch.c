@@ -147,31 +147,6 @@ static void add_header(h2o_req_t *req, const char *name, const char *value, size
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value, len);
 }
 
-/* True if `origin` is allowed by the --cors-origin list ("*" or comma-separated origins). */
-static bool origin_allowed(const char *list, const char *origin, size_t len)
-{
-    const char *p = list;
-    if (strcmp(list, "*") == 0)
-        return true;
-    while (*p != '\0') {
-        const char *end = strchr(p, ',');
-        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        const char *s = p;
-        while (n > 0 && *s == ' ') {
-            s++;
-            n--;
-        }
-        while (n > 0 && s[n - 1] == ' ')
-            n--;
-        if (n == len && memcmp(s, origin, len) == 0)
-            return true;
-        if (end == NULL)
-            break;
-        p = end + 1;
-    }
-    return false;
-}
-
 /* CORS as the engine does it (--cors-origin, --cors-credentials): adds the response headers for
  * an allowed Origin, and answers a preflight. Returns true if it answered the request. */
 static bool apply_cors(srv_chat_t *chat, h2o_req_t *req)
@@ -185,7 +160,7 @@ static bool apply_cors(srv_chat_t *chat, h2o_req_t *req)
     if (i < 0)
         return false;
     origin = req->headers.entries[i].value;
-    if (!origin_allowed(list, origin.base, origin.len))
+    if (strcmp(list, "*") != 0 && !str_list_has(list, origin.base, origin.len))
         return false;
     if (strcmp(list, "*") == 0 && !chat->conf->cors_credentials)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, NULL,

@@ -37,8 +37,8 @@ int srv_route_match(const srv_route_t *routes, size_t n, const char *method, siz
  * not fit in `out_size`, -EBADMSG if its %-encoding is bad or it decodes to a NUL byte. */
 int srv_query_get(const char *q, size_t q_len, const char *name, char *out, size_t out_size);
 
-/** Parses a whole decimal int64 in `s` ("-" allowed when `allow_negative`). Returns 0 or
- * -EINVAL. */
+/** Parses a whole decimal int64 in `s` (an optional leading '-', digits only, no overflow).
+ * Returns 0 or -EINVAL. */
 int srv_parse_int64(const char *s, size_t len, int64_t *out);
 
 #endif

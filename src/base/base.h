@@ -1,7 +1,7 @@
 /* base.h - libc-only helpers shared by every module: allocation that aborts on out-of-memory
  * (as h2o and redis do), the refcounted blob_t that a broadcast is encoded into once and shared by
- * every recipient's queue, a growable byte buffer, the URL %-decoder, and leveled logging to
- * stderr. */
+ * every recipient's queue, a growable byte buffer, the URL %-decoder, comma-separated list
+ * membership, and leveled logging to stderr. */
 #ifndef SIOC_BASE_H
 #define SIOC_BASE_H
 
@@ -58,14 +58,19 @@ char *buf_steal(buf_t *b, size_t *len);
 /** Frees the bytes and resets the buffer. */
 void buf_dispose(buf_t *b);
 
-/** url_decode() result for a malformed escape (or %00) in strict mode. */
+/** url_decode() result for a malformed escape (or %00, or a raw NUL) in strict mode. */
 #define URL_DECODE_BAD SIZE_MAX
 /** Decodes the URL query component src[0..len) into dst, which holds `cap` bytes: '+' becomes a
  * space and %XX (hex, either case) the byte it names. A malformed escape ('%' not followed by two
- * hex digits) is copied as it is unless `strict`, where it and %00 make the call return
- * URL_DECODE_BAD. Returns the decoded length; if the result does not fit, decoding stops at the
- * first byte that does not and returns cap + 1 (so cap must be < SIZE_MAX - 1). dst gets no NUL. */
+ * hex digits) is copied as it is unless `strict`, where it, %00 and a raw NUL byte make the call
+ * return URL_DECODE_BAD. Returns the decoded length; if the result does not fit, decoding stops at
+ * the first byte that does not and returns cap + 1 (so cap must be < SIZE_MAX - 1). dst gets no
+ * NUL. */
 size_t url_decode(char *dst, size_t cap, const char *src, size_t len, bool strict);
+
+/** True if `list`, comma-separated with optional spaces around each item, holds the `len` bytes
+ * of `s` as one item. */
+bool str_list_has(const char *list, const char *s, size_t len);
 
 typedef enum en_log_level_t {
     LOG_LEVEL_DEBUG = 0,
@@ -79,6 +84,8 @@ typedef enum en_log_level_t {
 extern log_level_t log_min_level;
 /** Sets the level, overriding SIOC_LOG_LEVEL. */
 void log_set_level(log_level_t level);
+/** Reads a level name (debug|info|warn|error) into *out; false if `name` is none of them. */
+bool log_level_parse(const char *name, log_level_t *out);
 void log_msg(log_level_t level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #define log_debug(mod, ...) log_msg(LOG_LEVEL_DEBUG, mod, __VA_ARGS__)

@@ -19,6 +19,16 @@ void log_set_level(log_level_t level)
     level_done = true;
 }
 
+bool log_level_parse(const char *name, log_level_t *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(level_names); i++)
+        if (strcmp(name, level_names[i]) == 0) {
+            *out = (log_level_t)i;
+            return true;
+        }
+    return false;
+}
+
 static void init_level(void)
 {
     bool done = level_done;
@@ -26,11 +36,8 @@ static void init_level(void)
     if (done)
         return;
     const char *env = getenv("SIOC_LOG_LEVEL");
-    if (env == NULL)
-        return;
-    for (size_t i = 0; i < ARRAY_SIZE(level_names); i++)
-        if (strcmp(env, level_names[i]) == 0)
-            log_min_level = (log_level_t)i;
+    if (env != NULL)
+        log_level_parse(env, &log_min_level);
 }
 
 void log_msg(log_level_t level, const char *module, const char *fmt, ...)

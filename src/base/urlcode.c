@@ -23,6 +23,8 @@ size_t url_decode(char *dst, size_t cap, const char *src, size_t len, bool stric
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         char c = src[i];
+        if (strict && c == '\0')
+            return URL_DECODE_BAD; /* a raw NUL, like %00: the result must hold none */
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {

@@ -46,8 +46,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (err.message[0] == '\0' || err.code == NULL) {
         __builtin_trap(); /* every refusal explains itself */
     }
-    (void)srv_query_get((const char *)data, size, "q", out, sizeof(out));
-    (void)srv_route_match(routes, 2, "GET", 3, (const char *)data, size, &params);
+    int n = srv_query_get((const char *)data, size, "q", out, sizeof(out));
+    if (n >= 0 && ((size_t)n >= sizeof(out) || strlen(out) != (size_t)n))
+        __builtin_trap(); /* a value found is NUL-terminated, fits and holds no NUL */
+    int idx = srv_route_match(routes, 2, "GET", 3, (const char *)data, size, &params);
+    if (idx >= 0 && (idx != 0 || params.count != 1 || params.ids[0] <= 0))
+        __builtin_trap(); /* only the GET route can match, with one positive id */
     /* the same bytes as an Authorization value and as a token */
     {
         static const uint8_t key[] = "fuzz-key-fuzz-key-fuzz-key-fuzz!";

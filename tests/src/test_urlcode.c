@@ -63,6 +63,15 @@ Test(urlcode, stops_at_capacity)
     cr_expect_eq(dec("a%zzbc", 2, true), URL_DECODE_BAD);
 }
 
+Test(urlcode, strict_refuses_a_raw_nul)
+{
+    char dst[8];
+    static const char raw[] = {'a', '\0', 'b'};
+    cr_expect_eq(url_decode(dst, sizeof(dst), raw, sizeof(raw), true), URL_DECODE_BAD);
+    cr_expect_eq(url_decode(dst, sizeof(dst), raw, sizeof(raw), false), 3, "lenient copies it");
+    cr_expect_eq(dst[1], '\0');
+}
+
 Test(urlcode, decodes_in_place)
 {
     char s[] = "k%3Dv+w";
