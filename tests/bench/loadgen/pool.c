@@ -13,7 +13,7 @@ static void ramp(void);
 
 static void on_connected(lg_sess_t *s)
 {
-    UNUSED(s);
+    s->data = s; /* non-NULL: this session was connected (on_end counts it as dropped) */
     lg_pool.connected++;
     ramp();
 }
@@ -37,14 +37,8 @@ static void on_end(lg_sess_t *s, const char *err)
     ramp();
 }
 
-static void on_connected_mark(lg_sess_t *s)
-{
-    s->data = s; /* non-NULL: this session was connected */
-    on_connected(s);
-}
-
 static const lg_sess_cbs_t pool_cbs = {
-    .on_connected = on_connected_mark,
+    .on_connected = on_connected,
     .on_packet = on_packet,
     .on_end = on_end,
 };

@@ -19,25 +19,33 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static double server_cpu(int pid)
+/* Reads /proc/<pid>/stat into line[cap] and returns its fields from the third (state) on, or
+ * NULL. The command name may hold spaces and parentheses: the fields resume after the last ')'. */
+static const char *stat_fields(const char *pid, char *line, size_t cap)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    char path[300];
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
     FILE *f = fopen(path, "r");
     if (f == NULL)
-        return -1;
-    char line[1024];
-    size_t n = fread(line, 1, sizeof(line) - 1, f);
+        return NULL;
+    size_t n = fread(line, 1, cap - 1, f);
     fclose(f);
     line[n] = '\0';
-    /* the command name may hold spaces and parentheses: fields resume after the last ')' */
-    char *p = strrchr(line, ')');
+    const char *p = strrchr(line, ')');
+    return p != NULL && p[1] == ' ' ? p + 2 : NULL;
+}
+
+static double server_cpu(int pid)
+{
+    char id[16], line[1024];
+    snprintf(id, sizeof(id), "%d", pid);
+    const char *p = stat_fields(id, line, sizeof(line));
     if (p == NULL)
         return -1;
     unsigned long utime = 0, stime = 0;
-    /* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
-     * utime(14) stime(15) */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+    /* state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14)
+     * stime(15) */
+    if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
         return -1;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -125,17 +133,10 @@ static double tree_cpu(int pid)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
-        char path[300], line[1024];
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        size_t n = fread(line, 1, sizeof(line) - 1, f);
-        fclose(f);
-        line[n] = '\0';
-        char *p = strrchr(line, ')');
+        char line[1024];
+        const char *p = stat_fields(e->d_name, line, sizeof(line));
         int ppid = 0;
-        if (p != NULL && sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == pid) {
+        if (p != NULL && sscanf(p, "%*c %d", &ppid) == 1 && ppid == pid) {
             double c = server_cpu_sched(atoi(e->d_name));
             if (c > 0)
                 total += c;

@@ -69,6 +69,28 @@ static void fail(lg_sess_t *s, const char *why)
     end_session(s, why);
 }
 
+/* A TCP connect that failed with the libuv error `status`: "connect_ECONNREFUSED", ... */
+static void connect_failed(lg_sess_t *s, int status)
+{
+    char why[64];
+    snprintf(why, sizeof(why), "connect_%s", uv_err_name(status));
+    fail(s, why);
+}
+
+/* Opens one of the session's connections. If even the socket cannot be made (out of
+ * descriptors), the failure is reported by the next sweep, so that no callback runs inside
+ * lg_sess_start. */
+static lg_conn_t *open_conn(lg_sess_t *s, lg_conn_connect_cb on_connect, lg_conn_read_cb on_read)
+{
+    int err = 0;
+    lg_conn_t *c = lg_conn_open(s, on_connect, on_read, conn_closed, &err);
+    if (c == NULL) {
+        snprintf(s->start_err, sizeof(s->start_err), "socket_%s", uv_err_name(err));
+        s->deadline_us = 1;
+    }
+    return c;
+}
+
 static int ws_send(lg_sess_t *s, int opcode, const char *prefix, const char *data, size_t len)
 {
     if (s->ws == NULL)
@@ -123,8 +145,6 @@ static bool parse_sid(lg_sess_t *s, const char *p, size_t len)
     s->sid[e - k] = '\0';
     return true;
 }
-
-static void ws_start(lg_sess_t *s);
 
 /* One Engine.IO packet, from either transport. */
 static void eio_packet(lg_sess_t *s, char *p, size_t len, bool via_ws)
@@ -191,9 +211,7 @@ static void ws_on_connect(lg_conn_t *c, int status)
 {
     lg_sess_t *s = c->data;
     if (status != 0) {
-        char why[64];
-        snprintf(why, sizeof(why), "connect_%s", uv_err_name(status));
-        fail(s, why);
+        connect_failed(s, status);
         return;
     }
     char path[160];
@@ -309,16 +327,10 @@ static void ws_on_read(lg_conn_t *c, long nread)
         lg_conn_consume(c, off);
 }
 
-/* Opens the WebSocket connection. If even the socket cannot be made (out of descriptors), the
- * failure is reported by the next sweep, so that no callback runs inside lg_sess_start. */
+/* Opens the WebSocket connection. */
 static void ws_start(lg_sess_t *s)
 {
-    int err = 0;
-    s->ws = lg_conn_open(s, ws_on_connect, ws_on_read, conn_closed, &err);
-    if (s->ws == NULL) {
-        snprintf(s->start_err, sizeof(s->start_err), "socket_%s", uv_err_name(err));
-        s->deadline_us = 1;
-    }
+    s->ws = open_conn(s, ws_on_connect, ws_on_read);
 }
 
 /* ---- polling transport ---- */
@@ -327,9 +339,7 @@ static void http_on_connect(lg_conn_t *c, int status)
 {
     lg_sess_t *s = c->data;
     if (status != 0) {
-        char why[64];
-        snprintf(why, sizeof(why), "connect_%s", uv_err_name(status));
-        fail(s, why);
+        connect_failed(s, status);
         return;
     }
     s->step = STEP_HANDSHAKE;
@@ -454,17 +464,10 @@ lg_sess_t *lg_sess_start(const lg_sess_cbs_t *cb, void *data, size_t index, bool
     if (lg.sessions != NULL)
         lg.sessions->prev = s;
     lg.sessions = s;
-    int err = 0;
-    if (polling) {
-        s->http = lg_conn_open(s, http_on_connect, http_on_read, conn_closed, &err);
-        if (s->http == NULL) {
-            /* reported by the next sweep, never inside this call */
-            s->deadline_us = 1;
-            snprintf(s->start_err, sizeof(s->start_err), "socket_%s", uv_err_name(err));
-        }
-    } else {
+    if (polling)
+        s->http = open_conn(s, http_on_connect, http_on_read);
+    else
         ws_start(s);
-    }
     return s;
 }
 
