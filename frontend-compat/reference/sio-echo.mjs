@@ -6,11 +6,13 @@
 // and prints the same `sioc listening on http://127.0.0.1:PORT` line once it listens.
 //
 // Design: one http.Server; socket.io attached on /socket.io/ and a raw engine.io echo on
-// /engine.io/, both with the Engine.IO options from the command line. The test helpers are
-// registered on `/`, `/custom` and (with --echo-extras) the dynamic `/dyn-*` namespaces.
+// /engine.io/, both with the Engine.IO options from the command line. The test helpers (those it
+// shares with redis-node.mjs in echo-handlers.mjs, plus its own) are registered on `/`, `/custom`
+// and (with --echo-extras) the dynamic `/dyn-*` namespaces.
 import http from 'node:http';
 import { Server } from 'socket.io';
 import { Server as EngineServer } from 'engine.io';
+import { registerEchoHandlers, sortedRooms, asList, call } from './echo-handlers.mjs';
 
 function parseArgs(argv) {
     const opts = {};
@@ -60,11 +62,6 @@ rawEngine.on('connection', (socket) => {
 });
 
 const lastDisconnects = [];
-const sortedRooms = (socket) => [...socket.rooms].sort();
-const asList = (v) => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
-const call = (fn, ...a) => {
-    if (typeof fn === 'function') fn(...a);
-};
 
 function register(parent) {
     parent.on('connection', (socket) => {
@@ -72,38 +69,10 @@ function register(parent) {
         // emit would reach every child namespace
         const nsp = socket.nsp;
         let roomsAtDisconnect = [];
-        socket.emit('auth', socket.handshake.auth);
-        socket.on('message', (...a) => socket.emit('message-back', ...a));
+        registerEchoHandlers(socket, nsp);
         socket.on('message-with-ack', (...a) => {
             const ack = a.pop();
             call(ack, ...a);
-        });
-        socket.on('join', (room, ack) => {
-            socket.join(room);
-            call(ack, sortedRooms(socket));
-        });
-        socket.on('leave', (room, ack) => {
-            socket.leave(room);
-            call(ack, sortedRooms(socket));
-        });
-        socket.on('rooms', (ack) => call(ack, sortedRooms(socket)));
-        socket.on('broadcast', (o, ack) => {
-            let op = o.includeSelf ? nsp : socket.broadcast;
-            if (o.rooms) op = op.to(o.rooms);
-            if (o.except) op = op.except(o.except);
-            if (o.volatile) op = op.volatile;
-            if (o.local) op = op.local;
-            if (o.compress !== undefined) op = op.compress(!!o.compress);
-            op.emit(o.event, ...asList(o.args));
-            call(ack, true);
-        });
-        socket.on('broadcast-with-ack', (o, ack) => {
-            let op = o.includeSelf ? nsp : socket.broadcast;
-            if (o.rooms) op = op.to(o.rooms);
-            if (o.except) op = op.except(o.except);
-            op.timeout(o.timeout ?? 5000).emit(o.event, ...asList(o.args), (err, responses) => {
-                call(ack, { err: err ? err.message : null, responses });
-            });
         });
         socket.on('emit-with-ack', (o, ack) => {
             socket.timeout(o.timeout ?? 5000).emit(o.event, ...asList(o.args), (err, ...response) => {
@@ -111,27 +80,6 @@ function register(parent) {
             });
         });
         socket.on('disconnect-me', (close) => socket.disconnect(!!close));
-        const target = (o) => (o && o.rooms ? nsp.in(o.rooms) : nsp);
-        socket.on('fetch-sockets', async (o, ack) => {
-            if (typeof o === 'function') [o, ack] = [{}, o];
-            const sockets = await target(o).fetchSockets();
-            const list = sockets.map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data }));
-            list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-            call(ack, list);
-        });
-        socket.on('sockets-join', (o, ack) => {
-            target(o).socketsJoin(o.join);
-            call(ack, true);
-        });
-        socket.on('sockets-leave', (o, ack) => {
-            target(o).socketsLeave(o.leave);
-            call(ack, true);
-        });
-        socket.on('disconnect-sockets', (o) => target(o).disconnectSockets(!!(o && o.close)));
-        socket.on('set-data', (value, ack) => {
-            socket.data = value;
-            call(ack, true);
-        });
         socket.on('handshake', (ack) => {
             const h = socket.handshake;
             call(ack, {
@@ -146,7 +94,6 @@ function register(parent) {
                 secure: h.secure,
             });
         });
-        socket.on('server-side-emit', (event, a) => nsp.serverSideEmit(event, ...asList(a)));
         socket.on('last-disconnects', (ack) => call(ack, lastDisconnects));
         socket.on('disconnecting', () => {
             roomsAtDisconnect = sortedRooms(socket);

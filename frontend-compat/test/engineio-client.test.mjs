@@ -7,6 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Socket } from "engine.io-client";
 import { startEcho, T } from "./lib/server.mjs";
+import { MessageQueue, bytes } from "./lib/messages.mjs";
 
 let srv;
 let fastPing;
@@ -27,18 +28,13 @@ after(async () => {
 /** A client whose messages are queued for `next()`, rejecting on timeout or close. */
 function connect(base, opts = {}) {
   const socket = new Socket(base, { path: "/engine.io/", ...opts });
-  const queue = [];
-  const waiters = [];
+  const messages = new MessageQueue();
   let closed = null;
-  socket.on("message", (m) => {
-    const w = waiters.shift();
-    if (w) w.resolve(m);
-    else queue.push(m);
-  });
+  socket.on("message", (m) => messages.push(m));
   const closedP = new Promise((resolve) => {
     socket.on("close", (reason, desc) => {
       closed = { reason, desc };
-      for (const w of waiters.splice(0)) w.reject(new Error(`closed (${reason}) while waiting`));
+      messages.close(new Error(`closed (${reason})`));
       resolve(closed);
     });
   });
@@ -50,39 +46,12 @@ function connect(base, opts = {}) {
     socket,
     opened,
     closed: closedP,
-    next(timeout = T(5000)) {
-      if (queue.length) return Promise.resolve(queue.shift());
-      if (closed) return Promise.reject(new Error(`closed (${closed.reason})`));
-      return new Promise((resolve, reject) => {
-        const w = {
-          resolve: (m) => {
-            clearTimeout(timer);
-            resolve(m);
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        };
-        const timer = setTimeout(() => {
-          waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`no message within ${timeout} ms`));
-        }, timeout);
-        waiters.push(w);
-      });
-    },
+    next: (timeout = T(5000)) => messages.next(timeout),
     async close() {
       if (!closed) socket.close();
       return closedP;
     },
   };
-}
-
-function bytes(m) {
-  if (Buffer.isBuffer(m)) return [...m];
-  if (m instanceof ArrayBuffer) return [...new Uint8Array(m)];
-  if (ArrayBuffer.isView(m)) return [...new Uint8Array(m.buffer, m.byteOffset, m.byteLength)];
-  throw new Error(`not binary: ${typeof m} ${m}`);
 }
 
 async function echoRoundTrips(c) {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startEcho, T } from "./lib/server.mjs";
 import { request, decodePayloadV3, encodePayloadV3 } from "./lib/http.mjs";
 import { RawWs, wsUrl } from "./lib/ws.mjs";
+import { MessageQueue, bytes } from "./lib/messages.mjs";
 import { createRequire } from "node:module";
 
 // engine.io-client 3.x, as bundled with socket.io-client 2.x (the package socket.io-client-v2)
@@ -194,28 +195,12 @@ test("v3 JSONP polling (j=N): payloads wrapped in ___eio[N](...), form-encoded P
   );
 });
 
-function bytes(m) {
-  if (m instanceof ArrayBuffer) return [...new Uint8Array(m)];
-  if (ArrayBuffer.isView(m)) return [...new Uint8Array(m.buffer, m.byteOffset, m.byteLength)];
-  throw new Error(`not binary: ${typeof m} ${m}`);
-}
-
 for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
   test(`engine.io-client 3.x with ${JSON.stringify(transports)}: echo, upgrade, client pings`, async () => {
     const socket = new EioV3(quick.url, { path: "/engine.io/", transports });
-    const queue = [];
-    const waiters = [];
-    socket.on("message", (m) => (waiters.length ? waiters.shift()(m) : queue.push(m)));
-    const next = () =>
-      queue.length
-        ? Promise.resolve(queue.shift())
-        : new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error("no message")), T(5000));
-            waiters.push((m) => {
-              clearTimeout(timer);
-              resolve(m);
-            });
-          });
+    const messages = new MessageQueue();
+    socket.on("message", (m) => messages.push(m));
+    const next = () => messages.next();
     const closed = new Promise((r) => socket.on("close", r));
     try {
       await new Promise((resolve, reject) => {

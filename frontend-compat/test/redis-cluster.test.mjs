@@ -10,10 +10,10 @@
 // Node.js cluster's own behaviour.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
+import { startProcess } from './lib/server.mjs';
 import { startServer, REFERENCE, Clients, TRANSPORTS, ack, ack1, once, collect, sleep, waitFor, T } from './lib/sio.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,35 +24,8 @@ const tag = (p) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Starts reference/redis-node.mjs; resolves {url, stop()}. */
 function startNodeNode() {
-    const proc = spawn(process.execPath, [path.join(here, '..', 'reference', 'redis-node.mjs'), '--port', '0', '--redis', REDIS], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stderr.on('data', (d) => (err += d));
-    const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-            proc.kill('SIGKILL');
-            reject(new Error(`redis-node did not start: ${out}\n${err}`));
-        }, T(10000));
-        proc.stdout.on('data', (d) => {
-            out += d;
-            const m = /sioc listening on (http:\/\/[^\s]+)/.exec(out);
-            if (!m) return;
-            clearTimeout(timer);
-            proc.stdout.removeAllListeners('data');
-            proc.stdout.resume();
-            resolve({
-                url: m[1],
-                async stop() {
-                    proc.kill('SIGTERM');
-                    const code = await exited;
-                    assert.equal(code, 0, `redis-node exit code ${code}\n${err}`);
-                },
-            });
-        });
-    });
+    const script = path.join(here, '..', 'reference', 'redis-node.mjs');
+    return startProcess(process.execPath, [script, '--port', '0', '--redis', REDIS], { startTimeout: T(10000), stopTimeout: T(10000) });
 }
 
 describe('Redis adapter: sioc and Node.js nodes in one cluster', { skip: REDIS ? false : 'SIOC_TEST_REDIS is not set (e.g. redis://127.0.0.1:56379)' }, () => {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Socket as EngineSocket } from 'engine.io-client';
-import { startServer, TRANSPORTS, Clients, once, ack, ack1, T, waitFor, sleep, sorted } from './lib/sio.mjs';
+import { startServer, TRANSPORTS, Clients, once, ack, T, sleep, sorted, disconnectOf } from './lib/sio.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,11 +18,6 @@ before(async () => {
     srv = await startServer(['--echo']);
 });
 after(() => srv.stop());
-
-/** Waits until the server has recorded the disconnection of `id` and returns the record. */
-function disconnectOf(observer, id, ms = T(5000)) {
-    return waitFor(async () => (await ack1(observer, 'last-disconnects')).find((d) => d.id === id), `the disconnect record of ${id}`, ms, 30);
-}
 
 for (const tr of TRANSPORTS) {
     describe(`disconnect reasons [${tr.name}]`, () => {

@@ -4,7 +4,7 @@
 // without --recovery or after --max-disconnection-duration nothing is recovered.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, TRANSPORTS, Clients, once, ack, ack1, T, waitFor, sleep, collect, waitUpgraded } from './lib/sio.mjs';
+import { startServer, TRANSPORTS, Clients, once, ack, ack1, T, waitFor, sleep, collect, waitUpgraded, disconnectOf } from './lib/sio.mjs';
 
 let rec, norec, short;
 before(async () => {
@@ -15,10 +15,6 @@ before(async () => {
     ]);
 });
 after(() => Promise.all([rec.stop(), norec.stop(), short.stop()]));
-
-function disconnectOf(observer, id) {
-    return waitFor(async () => (await ack1(observer, 'last-disconnects')).find((d) => d.id === id), `the disconnect record of ${id}`);
-}
 
 /**
  * a joins "news", gets one broadcast (so it has an offset), sets data, loses its transport; while it

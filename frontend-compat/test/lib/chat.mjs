@@ -6,10 +6,10 @@
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { io } from "socket.io-client";
+import { request } from "./http.mjs";
 import { startSioc, T } from "./server.mjs";
 
 export { T };
@@ -20,7 +20,6 @@ export const SECRET = "chat-test-secret-0123456789abcdef0123456789";
 export function backends() {
   if (process.env.SIOC_REFERENCE === "1") return [];
   const list = [
-
     {
       name: "sqlite",
       url() {
@@ -70,10 +69,9 @@ export async function startChat(backend, extra = []) {
   return server;
 }
 
-/** One HTTP request: resolves {status, headers, text, json}. `body` an object (sent as JSON) or
- * a string/Buffer (sent as is). */
-export function api(server, method, p, { token, body, headers = {}, timeout = T(10000) } = {}) {
-  const u = new URL(p, server.url);
+/** One HTTP request (http.mjs's request): resolves {status, headers, text, json}. `body` an
+ * object (sent as JSON) or a string/Buffer (sent as is). */
+export async function api(server, method, p, { token, body, headers = {}, timeout = T(10000) } = {}) {
   const h = { ...headers };
   let payload;
   if (body !== undefined) {
@@ -82,32 +80,14 @@ export function api(server, method, p, { token, body, headers = {}, timeout = T(
     h["content-length"] = Buffer.byteLength(payload);
   }
   if (token) h.authorization = `Bearer ${token}`;
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers: h, agent: false },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json;
-          try {
-            json = text ? JSON.parse(text) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode, headers: res.headers, text, json });
-        });
-      },
-    );
-    const timer = setTimeout(() => req.destroy(new Error(`${method} ${p} timed out`)), timeout);
-    req.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    req.end(payload);
-  });
+  const r = await request(server.url, { method, path: p, headers: h, body: payload, timeout });
+  let json;
+  try {
+    json = r.text ? JSON.parse(r.text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text: r.text, json };
 }
 
 let counter = 0;

@@ -1,11 +1,15 @@
 // server.mjs - starts the server under test for the integration suites.
 //
-// startSioc(args, {env}) spawns $SIOC_BIN with `--port 0` plus `args` and waits for its
-// `sioc listening on http://HOST:PORT` stdout line. With SIOC_REFERENCE=1 it starts the Node
-// reference server (reference/eio-echo.mjs, engine.io@6) instead, with the same flags, so that
-// the suites can prove they encode the reference's real behaviour. stop() sends SIGTERM, waits for
-// the exit and ASSERTS a zero exit status (a sanitizer report makes it non-zero), showing the
-// captured stderr when it is not. Timeouts scale up under the sanitizer build
+// startProcess(cmd, argv) spawns a server and waits for its `sioc listening on http://HOST:PORT`
+// stdout line; it is the one spawn helper of every suite (sioc, the Node reference servers and the
+// Node Redis-cluster peer). stop() sends SIGTERM, waits for the exit and ASSERTS a zero exit
+// status (a sanitizer report makes it non-zero), showing the captured stderr when it is not.
+// Servers still running when the test process ends (a failed or timed-out file) are killed, so
+// that no server outlives its test file.
+// startSioc(args, {port, reference}) runs $SIOC_BIN with `--port PORT` plus `args`; with
+// SIOC_REFERENCE=1 it starts the Node reference server reference/<reference> (eio-echo.mjs,
+// engine.io@6, by default) instead, with the same flags, so that the suites can prove they encode
+// the reference's real behaviour. Timeouts scale up under the sanitizer build
 // (SIOC_TEST_SANITIZED=1), which is several times slower.
 import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
@@ -22,40 +26,49 @@ export function T(ms) {
 
 const STDERR_KEEP = 64 * 1024;
 
-/** Starts the server; resolves {port, url, proc, stop(), stderr()}. */
-export function startSioc(args = [], { env = {}, startTimeout = T(15000) } = {}) {
-  let cmd;
-  let argv;
-  if (REFERENCE) {
-    cmd = process.execPath;
-    argv = [path.join(here, "..", "..", "reference", "eio-echo.mjs"), "--port", "0", ...args];
-  } else {
-    cmd = process.env.SIOC_BIN;
-    if (!cmd) throw new Error("SIOC_BIN is not set (or set SIOC_REFERENCE=1)");
-    argv = ["--port", "0", ...args];
-  }
+const live = new Set();
+process.on("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+for (const sig of ["SIGTERM", "SIGINT"]) {
+  process.once(sig, () => {
+    for (const p of live) p.kill("SIGKILL");
+    process.exit(1);
+  });
+}
+
+/**
+ * Spawns `cmd argv` and resolves {port, url, host, proc, stderr(), stop(timeout)} once it printed
+ * its listening line; rejects if it exits or fails to start first, or after `startTimeout` ms.
+ */
+export function startProcess(cmd, argv, { env = {}, startTimeout = T(15000), stopTimeout = T(10000) } = {}) {
   const proc = spawn(cmd, argv, {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  live.add(proc);
   let stderr = "";
-  let stdout = "";
   proc.stderr.setEncoding("utf8");
   proc.stderr.on("data", (d) => {
     stderr += d;
     if (stderr.length > STDERR_KEEP) stderr = stderr.slice(-STDERR_KEEP);
   });
   const exited = new Promise((resolve) => {
-    proc.once("exit", (code, signal) => resolve({ code, signal }));
+    proc.once("exit", (code, signal) => {
+      live.delete(proc);
+      resolve({ code, signal });
+    });
   });
   return new Promise((resolve, reject) => {
+    let stdout = "";
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
-      reject(new Error(`server did not print its listening line in time\nstderr:\n${stderr}`));
+      reject(new Error(`server did not print its listening line in time\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     }, startTimeout);
     proc.once("error", (err) => {
       clearTimeout(timer);
-      reject(err);
+      live.delete(proc);
+      reject(new Error(`cannot start ${cmd}: ${err.message}`));
     });
     exited.then(({ code, signal }) => {
       clearTimeout(timer);
@@ -65,50 +78,57 @@ export function startSioc(args = [], { env = {}, startTimeout = T(15000) } = {})
     proc.stdout.on("data", (d) => {
       stdout += d;
       const m = /sioc listening on http:\/\/([^\s:]+|\[[^\]]+\]):(\d+)/.exec(stdout);
-      if (m && timer) {
-        clearTimeout(timer);
-        const port = Number(m[2]);
-        const host = m[1] === "0.0.0.0" ? "127.0.0.1" : m[1];
-        const url = `http://${host}:${port}`;
-        let stopping = null;
-        resolve({
-          port,
-          url,
-          host,
-          proc,
-          stderr: () => stderr,
-          /** SIGTERM, wait for the exit, assert status 0; resolves with the exit code. */
-          stop(timeout = T(10000)) {
-            if (!stopping) {
-              stopping = (async () => {
-                if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-                let killer;
-                const res = await Promise.race([
-                  exited,
-                  new Promise((r) => {
-                    killer = setTimeout(() => r(null), timeout);
-                  }),
-                ]);
-                clearTimeout(killer);
-                if (res === null) {
-                  proc.kill("SIGKILL");
-                  await exited;
-                  assert.fail(`server did not exit within ${timeout} ms of SIGTERM\nstderr:\n${stderr}`);
-                }
-                assert.equal(
-                  res.code,
-                  0,
-                  `server exit code ${res.code} signal ${res.signal}\nstderr:\n${stderr}`,
-                );
-                return res.code;
-              })();
-            }
-            return stopping;
-          },
-        });
-      }
+      if (!m) return;
+      clearTimeout(timer);
+      // later output is drained unread
+      proc.stdout.removeAllListeners("data");
+      proc.stdout.resume();
+      const port = Number(m[2]);
+      const host = m[1] === "0.0.0.0" ? "127.0.0.1" : m[1];
+      let stopping = null;
+      resolve({
+        port,
+        url: `http://${host}:${port}`,
+        host,
+        proc,
+        stderr: () => stderr,
+        /** SIGTERM, wait for the exit, assert status 0; resolves with the exit code. */
+        stop(timeout = stopTimeout) {
+          if (!stopping) {
+            stopping = (async () => {
+              if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+              let killer;
+              const res = await Promise.race([
+                exited,
+                new Promise((r) => {
+                  killer = setTimeout(() => r(null), timeout);
+                }),
+              ]);
+              clearTimeout(killer);
+              if (res === null) {
+                proc.kill("SIGKILL");
+                await exited;
+                assert.fail(`server did not exit within ${timeout} ms of SIGTERM\nstderr:\n${stderr}`);
+              }
+              assert.equal(res.code, 0, `server exit code ${res.code} signal ${res.signal}\nstderr:\n${stderr}`);
+              return res.code;
+            })();
+          }
+          return stopping;
+        },
+      });
     });
   });
+}
+
+/** Starts the server under test (or the reference server `reference`) with `args`. */
+export function startSioc(args = [], { port = 0, reference = "eio-echo.mjs", ...opts } = {}) {
+  if (REFERENCE) {
+    const script = path.join(here, "..", "..", "reference", reference);
+    return startProcess(process.execPath, [script, "--port", String(port), ...args], opts);
+  }
+  if (!process.env.SIOC_BIN) throw new Error("SIOC_BIN is not set (or set SIOC_REFERENCE=1)");
+  return startProcess(process.env.SIOC_BIN, ["--port", String(port), ...args], opts);
 }
 
 /** The echo server (`sioc --echo`) with extra flags. */

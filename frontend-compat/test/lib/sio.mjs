@@ -1,109 +1,26 @@
 // test/lib/sio.mjs - helpers for the Socket.IO integration suites (test/socketio-*.test.mjs).
 //
-// - startServer(args, {port}): starts the server under test: `$SIOC_BIN --port 0 ...args`, or with
-//   SIOC_REFERENCE=1 the reference echo app reference/sio-echo.mjs (socket.io 4.8). Waits for the
-//   `sioc listening on http://HOST:PORT` line; returns {port, url, proc, stop()} where stop() sends
-//   SIGTERM and asserts exit code 0 (so a leak or crash at shutdown fails the test). A fixed `port`
-//   restarts a server on the same port (reconnection tests).
+// - startServer(args, {port}): server.mjs's startSioc with the reference echo app
+//   reference/sio-echo.mjs (socket.io 4.8) under SIOC_REFERENCE=1: resolves {port, url, proc, stop()}
+//   where stop() sends SIGTERM and asserts exit code 0 (so a leak or crash at shutdown fails the
+//   test). A fixed `port` restarts a server on the same port (reconnection tests).
 // - TRANSPORTS: the three client transport configurations every transport-sensitive test loops over.
 // - Clients: a per-test pool of socket.io-client 4.x sockets, each with its own http.Agent, forceNew
 //   and explicit transports; close() disconnects everything and destroys the agents.
 // - small promise helpers with timeouts scaled for the sanitizer build (SIOC_TEST_SANITIZED=1).
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import path from 'node:path';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { io, Manager } from 'socket.io-client';
+import { startSioc, REFERENCE, SANITIZED } from './server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const REFERENCE = process.env.SIOC_REFERENCE === '1';
-export const SLOW = process.env.SIOC_TEST_SANITIZED === '1';
+export { REFERENCE };
 
 /** Scales a duration for the sanitizer build. */
-export const T = (ms) => (SLOW ? ms * 5 : ms);
-
-// Servers still running when the test process ends (a failed or timed-out file) are killed, so
-// that no server outlives its test file.
-const live = new Set();
-process.on('exit', () => {
-    for (const p of live) p.kill('SIGKILL');
-});
-for (const sig of ['SIGTERM', 'SIGINT']) {
-    process.once(sig, () => {
-        for (const p of live) p.kill('SIGKILL');
-        process.exit(1);
-    });
-}
+export const T = (ms) => (SANITIZED ? ms * 5 : ms);
 
 /** Starts the echo server with `args` (e.g. ['--echo', '--echo-extras']). */
 export function startServer(args = [], { port = 0 } = {}) {
-    let cmd, argv;
-    if (REFERENCE) {
-        cmd = process.execPath;
-        argv = [path.join(here, '..', '..', 'reference', 'sio-echo.mjs'), '--port', String(port), ...args];
-    } else {
-        if (!process.env.SIOC_BIN) throw new Error('SIOC_BIN is not set (or set SIOC_REFERENCE=1)');
-        cmd = process.env.SIOC_BIN;
-        argv = ['--port', String(port), ...args];
-    }
-    const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(proc);
-    let stderr = '';
-    proc.stderr.on('data', (d) => {
-        stderr += d;
-        if (stderr.length > 200000) stderr = stderr.slice(-100000);
-    });
-    const exited = new Promise((resolve) =>
-        proc.on('exit', (code, signal) => {
-            live.delete(proc);
-            resolve({ code, signal });
-        }),
-    );
-    return new Promise((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => {
-            proc.kill('SIGKILL');
-            reject(new Error(`server did not start within ${T(10000)} ms: ${out}\n${stderr}`));
-        }, T(10000));
-        proc.once('error', (err) => {
-            clearTimeout(timer);
-            live.delete(proc);
-            reject(new Error(`cannot start ${cmd}: ${err.message}`));
-        });
-        exited.then(({ code, signal }) => {
-            clearTimeout(timer);
-            reject(new Error(`server exited early (code ${code}, signal ${signal}): ${out}\n${stderr}`));
-        });
-        proc.stdout.on('data', (d) => {
-            out += d;
-            const m = /sioc listening on http:\/\/([^\s:]+|\[[^\]]+\]):(\d+)/.exec(out);
-            if (!m) return;
-            const host = m[1] === '0.0.0.0' ? '127.0.0.1' : m[1];
-            clearTimeout(timer);
-            proc.stdout.removeAllListeners('data');
-            proc.stdout.resume();
-            let stopped = null;
-            resolve({
-                port: Number(m[2]),
-                url: `http://${host}:${m[2]}`,
-                proc,
-                stderr: () => stderr,
-                stop() {
-                    if (!stopped) {
-                        stopped = (async () => {
-                            proc.kill('SIGTERM');
-                            const killer = setTimeout(() => proc.kill('SIGKILL'), T(10000));
-                            const { code, signal } = await exited;
-                            clearTimeout(killer);
-                            assert.equal(code, 0, `server exit code ${code} signal ${signal}\n${stderr.slice(-4000)}`);
-                        })();
-                    }
-                    return stopped;
-                },
-            });
-        });
-    });
+    return startSioc(args, { port, reference: 'sio-echo.mjs', startTimeout: T(10000), stopTimeout: T(10000) });
 }
 
 /** The client transport configurations: polling only, websocket only, polling then upgrade. */
@@ -139,6 +56,14 @@ export async function waitFor(fn, what = 'condition', ms = T(5000), step = 20) {
         if (Date.now() > end) throw new Error(`timeout waiting for ${what}`);
         await sleep(step);
     }
+}
+
+/**
+ * Waits until the echo app has recorded the disconnection of socket `id` (its `last-disconnects`
+ * list, asked through `observer`) and returns the record {id, reason, rooms}.
+ */
+export function disconnectOf(observer, id, ms = T(5000)) {
+    return waitFor(async () => (await ack1(observer, 'last-disconnects')).find((d) => d.id === id), `the disconnect record of ${id}`, ms, 30);
 }
 
 /** Emits with an ack and resolves with the ack's arguments (array); rejects after `ms`. */

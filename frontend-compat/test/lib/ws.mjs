@@ -3,12 +3,13 @@
 // code awaited as a promise. Text frames are strings, binary frames Buffers.
 import WebSocket from "ws";
 import { T } from "./server.mjs";
+import { MessageQueue } from "./messages.mjs";
 
 export class RawWs {
   constructor(url, { headers, perMessageDeflate = false } = {}) {
     this.ws = new WebSocket(url, { headers, perMessageDeflate });
-    this.queue = [];
-    this.waiters = [];
+    this.messages = new MessageQueue();
+    this.queue = this.messages.items; // the frames received and not yet taken
     this.closeInfo = null;
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", resolve);
@@ -28,16 +29,12 @@ export class RawWs {
     this.opened.catch(() => {});
     this.ws.on("error", () => {});
     this.ws.on("message", (data, isBinary) => {
-      const msg = isBinary ? Buffer.from(data) : data.toString("utf8");
-      const w = this.waiters.shift();
-      if (w) w.resolve(msg);
-      else this.queue.push(msg);
+      this.messages.push(isBinary ? Buffer.from(data) : data.toString("utf8"));
     });
     this.closed = new Promise((resolve) => {
       this.ws.once("close", (code, reason) => {
         this.closeInfo = { code, reason: reason.toString() };
-        for (const w of this.waiters.splice(0))
-          w.reject(new Error(`websocket closed (${code}) while waiting for a frame`));
+        this.messages.close(new Error(`websocket closed (${code})`));
         resolve(this.closeInfo);
       });
     });
@@ -45,26 +42,7 @@ export class RawWs {
 
   /** The next frame (string or Buffer); rejects after `timeout` ms or on close. */
   next(timeout = T(5000)) {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closeInfo) return Promise.reject(new Error("websocket is closed"));
-    return new Promise((resolve, reject) => {
-      const w = {
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error(`no websocket frame within ${timeout} ms`));
-      }, timeout);
-      this.waiters.push(w);
-    });
+    return this.messages.next(timeout, "websocket frame");
   }
 
   /** The next frame that is not a ping `2` (answering pings with `3` when `pong` is set). */
