@@ -324,8 +324,8 @@ void rest_users_update_me(rest_op_t *op)
 {
     const char *name = srv_json_str(op->body, "displayName");
     const char *color = srv_json_str(op->body, "nameColor");
-    int rc = store_user_update(op->chat->store, op->user_id, name, color, NULL,
-                               on_profile_updated, op);
+    int rc =
+        store_user_update(op->chat->store, op->user_id, name, color, NULL, on_profile_updated, op);
     rest_op_issued(op, rc, "user");
 }
 

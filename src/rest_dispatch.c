@@ -173,7 +173,8 @@ static bool apply_cors(srv_chat_t *chat, h2o_req_t *req)
     if (chat->conf->cors_credentials)
         add_header(req, "access-control-allow-credentials", H2O_STRLIT("true"));
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
-        add_header(req, "access-control-allow-methods", H2O_STRLIT("GET, POST, PUT, PATCH, DELETE"));
+        add_header(req, "access-control-allow-methods",
+                   H2O_STRLIT("GET, POST, PUT, PATCH, DELETE"));
         add_header(req, "access-control-allow-headers", H2O_STRLIT("Authorization, Content-Type"));
         add_header(req, "access-control-max-age", H2O_STRLIT("600"));
         rest_send_text(req, 204, NULL, "", 0);

@@ -18,9 +18,9 @@
 #define LOG_MOD "web"
 
 struct st_srv_web_t {
-    char *root;              /* the directory, without a trailing slash */
-    bool built;              /* root/index.html exists (checked again while false) */
-    h2o_mimemap_t *mimemap;  /* h2o's defaults (a shared ref) */
+    char *root;             /* the directory, without a trailing slash */
+    bool built;             /* root/index.html exists (checked again while false) */
+    h2o_mimemap_t *mimemap; /* h2o's defaults (a shared ref) */
 };
 
 static const char not_built_html[] =
@@ -104,8 +104,7 @@ static void send_small(h2o_req_t *req, int status, const char *reason, const cha
     req->res.status = status;
     req->res.reason = reason;
     req->res.content_length = len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type,
-                   strlen(type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     add_header(req, "cache-control", "no-cache");
     h2o_send_inline(req, body, len);
 }
@@ -123,7 +122,8 @@ static h2o_iovec_t mime_of(srv_web_t *web, const char *file)
     const char *dot = strrchr(file, '.'), *slash = strrchr(file, '/');
     h2o_mimemap_type_t *t = NULL;
     if (dot != NULL && (slash == NULL || dot > slash))
-        t = h2o_mimemap_get_type_by_extension(web->mimemap, h2o_iovec_init(dot + 1, strlen(dot + 1)));
+        t = h2o_mimemap_get_type_by_extension(web->mimemap,
+                                              h2o_iovec_init(dot + 1, strlen(dot + 1)));
     if (t == NULL || t->type != H2O_MIMEMAP_TYPE_MIMETYPE)
         t = h2o_mimemap_get_default_type(web->mimemap);
     return t->data.mimetype;
@@ -178,7 +178,8 @@ static bool answer_without_body(srv_web_t *web, h2o_req_t *req, const char *file
     req->res.status = 200;
     req->res.reason = "OK";
     req->res.content_length = (size_t)st.st_size;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, mime.base, mime.len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, mime.base,
+                   mime.len);
     add_header(req, "etag", tag);
     h2o_send_inline(req, "", 0);
     return true;
@@ -214,7 +215,8 @@ static int on_web_req(h2o_req_t *req, void *data)
         return 0;
     }
     immutable = p.len > 14 && memcmp(p.base, "/_next/static/", 14) == 0 && found == 1;
-    add_header(req, "cache-control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    add_header(req, "cache-control",
+               immutable ? "public, max-age=31536000, immutable" : "no-cache");
     add_header(req, "x-content-type-options", "nosniff");
     add_header(req, "referrer-policy", "same-origin");
     if (answer_without_body(web, req, file))
@@ -236,8 +238,9 @@ srv_web_t *srv_web_new(const char *root)
     snprintf(index, sizeof(index), "%s/index.html", web->root);
     web->built = is_file(index);
     if (!web->built)
-        log_warn(LOG_MOD, "--web-root %s has no index.html: / answers 503 until the web app is "
-                          "built (scripts/run builds it)",
+        log_warn(LOG_MOD,
+                 "--web-root %s has no index.html: / answers 503 until the web app is "
+                 "built (scripts/run builds it)",
                  web->root);
     web->mimemap = h2o_mimemap_create();
     return web;
