@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_pw_job_t {
     uv_work_t work;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_rl_entry_t {
     struct st_rl_entry_t *next;

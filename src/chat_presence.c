@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_user_slot_t {
     int64_t user_id; /* 0: empty */

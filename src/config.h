@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 /** Transport bits of srv_config_t.transports, equal to EIO_TRANSPORT_* of engineio.h. */
 #define SRV_TRANSPORT_POLLING   0x1u

@@ -4,7 +4,7 @@
  * fast enough. Matching never allocates. */
 #include "src/rest_router.h"
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <string.h>

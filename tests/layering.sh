@@ -1,10 +1,10 @@
 #!/bin/sh
-# layering.sh - fails if a library includes a header of a layer it must not know. src/base/ is the
+# layering.sh - fails if a library includes a header of a layer it must not know. base/ is the
 # libc-only helper library every module may use.
 # Usage: tests/layering.sh (from the repository root)
 status=0
 check() { # check FOLDER FORBIDDEN-REGEX
-    hits=$(grep -rnE "#include \"($2)/" "$1" 2>/dev/null | grep -v '#include "src/base/')
+    hits=$(grep -rnE "#include \"($2)/" "$1" 2>/dev/null | grep -v '#include "base/')
     if [ -n "$hits" ]; then
         echo "$1 must not include ($2):"
         echo "$hits"

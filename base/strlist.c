@@ -1,7 +1,7 @@
 /* strlist.c - membership in a comma-separated list of names (see base.h), such as the origins of
  * --cors-origin that both the engine and the REST API match a request's Origin against. Items are
  * compared byte for byte after trimming the spaces around them; nothing is allocated. */
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <string.h>
 

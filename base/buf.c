@@ -1,5 +1,5 @@
 /* buf.c - growable byte buffer (see base.h). Grows by doubling; always NUL-terminated. */
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* log.c - leveled logging to stderr with a UTC timestamp and the module name. */
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* blob.c - refcounted immutable byte strings (see base.h). */
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
-/* test_base_names.c - the name helpers of src/base: log_level_parse (the one table of level names
+/* test_base_names.c - the name helpers of base/: log_level_parse (the one table of level names
  * that SIOC_LOG_LEVEL and --log-level both read) and str_list_has (the comma-separated origin
  * list of --cors-origin): exact items, spaces around items, prefixes and empty items. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 #include "tests/support/leakcheck.h"
 
 TestSuite(base_names, .fini = sioc_check_leaks);

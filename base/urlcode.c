@@ -5,7 +5,7 @@
  * (lenient, as URLSearchParams and Node's querystring do) or an error (strict). It writes into a
  * caller buffer of fixed size and stops at the first byte that does not fit, so a caller's limit
  * is checked before any work past it. */
-#include "src/base/base.h"
+#include "base/base.h"
 
 static int hex_value(char c)
 {

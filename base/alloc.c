@@ -1,5 +1,5 @@
 /* alloc.c - allocators that abort on out-of-memory, so callers never handle NULL. */
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>

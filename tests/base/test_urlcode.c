@@ -1,10 +1,10 @@
-/* test_urlcode.c - url_decode (src/base/urlcode.c): '+' and %XX in both cases, malformed escapes
+/* test_urlcode.c - url_decode (base/urlcode.c): '+' and %XX in both cases, malformed escapes
  * kept (lenient) or refused (strict), %00, the capacity limit that stops decoding at the first byte
  * that does not fit, and in-place decoding. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 #include "tests/support/leakcheck.h"
 
 TestSuite(urlcode, .fini = sioc_check_leaks);
