@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/auth_jwt.h"
-#include "src/chat_internal.h"
-#include "src/json_body.h"
-#include "src/rest_router.h"
+#include "src/auth/jwt.h"
+#include "src/chat/internal.h"
+#include "src/core/json_body.h"
+#include "src/core/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

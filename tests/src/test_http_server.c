@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "src/http_server.h"
+#include "src/core/http.h"
 #include "tests/support/leakcheck.h"
 
 TestSuite(http_server, .fini = sioc_check_leaks, .timeout = 20);
