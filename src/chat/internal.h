@@ -59,6 +59,7 @@ struct st_srv_chat_t {
     chat_presence_t *presence;      /* who is connected, away, in which presence channel */
     chat_sendq_t *sendq;            /* per-chat queues of message sends (chat_send.c) */
     chat_rt_t *rt;                  /* the Socket.IO side, NULL without a Socket.IO server */
+    sio_namespace_t *nsp;           /* its namespace "/chat" (notify.c emits to it), or NULL */
     char *openapi;                  /* the OpenAPI document, NULL if it could not be read */
     size_t openapi_len;
     char *web_root; /* src/web (absolute), for /docs */
@@ -259,8 +260,14 @@ void chat_sendq_free(chat_sendq_t *q);
 void chat_send_message(srv_chat_t *chat, int64_t chat_id, int64_t author_id, const char *body,
                        const char *client_id, chat_send_cb cb, void *cbdata);
 
-/* ---- chat_notify.c: real-time side effects of REST calls (no-ops without Socket.IO) ---- */
+/* ---- notify.c: events to the rooms of /chat (no-ops without Socket.IO) ----
+ *
+ * The bottom of the service's real-time side: REST handlers, send.c and realtime.c all emit
+ * through here, and notify.c calls nothing else of the service (realtime -> send -> notify, one
+ * way). */
 
+/** Emits `event` with `payload` (borrowed) to `room` of the namespace /chat. */
+void chat_notify_room(srv_chat_t *chat, const char *room, const char *event, json_t *payload);
 /** Emits `event` with `payload` (borrowed) to every socket of `user_id` (room user:<id>). */
 void chat_notify_user(srv_chat_t *chat, int64_t user_id, const char *event, json_t *payload);
 /** Emits `event` with `payload` (borrowed) to the room of chat `chat_id` (room chat:<id>). */
@@ -273,14 +280,10 @@ void chat_notify_close_chat(srv_chat_t *chat, int64_t chat_id);
 
 /* ---- chat_realtime.c: the Socket.IO namespace /chat ---- */
 
-/** Registers the middleware, hooks and events on io's namespace "/chat". */
+/** Registers the middleware, hooks and events on io's namespace "/chat" and sets chat->nsp. */
 chat_rt_t *chat_rt_new(srv_chat_t *chat, sio_server_t *io);
-/** Detaches the event handlers and orphans the operations in flight; sets chat->rt NULL. */
+/** Detaches the event handlers and orphans the operations in flight; sets chat->rt and
+ * chat->nsp NULL. */
 void chat_rt_free(srv_chat_t *chat);
-/** Emits `event` with `payload` (borrowed) to `room`; no-op without Socket.IO. */
-void chat_rt_notify_room(srv_chat_t *chat, const char *room, const char *event, json_t *payload);
-/** Makes the sockets in `from_room` join / leave `room`. */
-void chat_rt_room_join(srv_chat_t *chat, const char *from_room, const char *room);
-void chat_rt_room_leave(srv_chat_t *chat, const char *from_room, const char *room);
 
 #endif

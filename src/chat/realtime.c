@@ -166,34 +166,6 @@ static void room_name(char *out, size_t size, const char *prefix, int64_t id)
     snprintf(out, size, "%s:%" PRId64, prefix, id);
 }
 
-static void emit_to_room(srv_chat_t *chat, const char *room, const char *event, json_t *payload)
-{
-    sio_broadcast_t *b = sio_broadcast_to(sio_namespace_broadcast(chat->rt->nsp), room);
-    sio_broadcast_emit(b, event, json_pack("[O]", payload), NULL, 0);
-}
-
-/* ---- notifications used by REST (chat_notify.c forwards here) ---- */
-
-void chat_rt_notify_room(srv_chat_t *chat, const char *room, const char *event, json_t *payload)
-{
-    if (chat->rt != NULL)
-        emit_to_room(chat, room, event, payload);
-}
-
-void chat_rt_room_join(srv_chat_t *chat, const char *from_room, const char *room)
-{
-    if (chat->rt != NULL)
-        sio_broadcast_sockets_join(
-            sio_broadcast_to(sio_namespace_broadcast(chat->rt->nsp), from_room), room);
-}
-
-void chat_rt_room_leave(srv_chat_t *chat, const char *from_room, const char *room)
-{
-    if (chat->rt != NULL)
-        sio_broadcast_sockets_leave(
-            sio_broadcast_to(sio_namespace_broadcast(chat->rt->nsp), from_room), room);
-}
-
 /* ---- authentication middleware ---- */
 
 static void refuse(sio_socket_t *sock, const char *code)
@@ -514,7 +486,6 @@ static void on_message_changed(void *cbdata, int status, const store_message_t *
 {
     rt_op_t *op = cbdata;
     json_t *o;
-    char room[40];
     if (!op_alive(op))
         return;
     if (status == -EPERM) {
@@ -524,9 +495,8 @@ static void on_message_changed(void *cbdata, int status, const store_message_t *
     } else {
         o = chat_json_message(m);
         ack_ok(op->sock, op->ack_id, json_pack("{s:O}", "message", o));
-        room_name(room, sizeof(room), "chat", m->chat_id);
-        emit_to_room(op->chat, room, op->n[0] == ACT_EDIT ? "message:edited" : "message:deleted",
-                     o);
+        chat_notify_chat(op->chat, m->chat_id,
+                         op->n[0] == ACT_EDIT ? "message:edited" : "message:deleted", o);
         json_decref(o);
     }
     op_free(op);
@@ -536,7 +506,6 @@ static void on_reaction_done(void *cbdata, int status)
 {
     rt_op_t *op = cbdata;
     json_t *p;
-    char room[40];
     bool add = op->n[0] == ACT_REACT_ADD;
     if (!op_alive(op))
         return;
@@ -552,8 +521,7 @@ static void on_reaction_done(void *cbdata, int status)
                       (json_int_t)op->n[1], "userId", (json_int_t)op->user_id, "emoji",
                       srv_json_str(op->arg, "emoji"));
         ack_ok(op->sock, op->ack_id, json_deep_copy(p));
-        room_name(room, sizeof(room), "chat", op->n[1]);
-        emit_to_room(op->chat, room, add ? "reaction:added" : "reaction:removed", p);
+        chat_notify_chat(op->chat, op->n[1], add ? "reaction:added" : "reaction:removed", p);
         json_decref(p);
     }
     op_free(op);
@@ -687,7 +655,6 @@ static void on_read(void *cbdata, int status, int64_t seq)
 {
     rt_op_t *op = cbdata;
     int64_t chat_id = srv_json_int(op->arg, "chatId", 0);
-    char room[40];
     json_t *p;
     if (!op_alive(op))
         return;
@@ -701,8 +668,7 @@ static void on_read(void *cbdata, int status, int64_t seq)
         ack_ok(
             op->sock, op->ack_id,
             json_pack("{s:I,s:I}", "chatId", (json_int_t)chat_id, "lastReadSeq", (json_int_t)seq));
-        room_name(room, sizeof(room), "chat", chat_id);
-        emit_to_room(op->chat, room, "message:read", p);
+        chat_notify_chat(op->chat, chat_id, "message:read", p);
         json_decref(p);
     }
     op_free(op);
@@ -825,6 +791,7 @@ chat_rt_t *chat_rt_new(srv_chat_t *chat, sio_server_t *io)
     sio_namespace_t *nsp = sio_server_of(io, NSP_NAME);
     rt->io = io;
     rt->nsp = nsp;
+    chat->nsp = nsp;
     sio_namespace_use(nsp, mw_auth, chat);
     sio_namespace_on_connection(nsp, on_connection, chat);
     sio_namespace_on_disconnecting(nsp, on_disconnecting, chat);
@@ -852,4 +819,5 @@ void chat_rt_free(srv_chat_t *chat)
     }
     free(rt);
     chat->rt = NULL;
+    chat->nsp = NULL;
 }
