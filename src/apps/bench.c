@@ -1,4 +1,4 @@
-/* bench_app.c - the benchmark app (see bench_app.h): three handlers on "/" and nothing else, so
+/* bench.c - the benchmark app (see bench.h): three handlers on "/" and nothing else, so
  * that what tests/bench/run measures is the Socket.IO stack itself. Mirrors
  * tests/bench/node/server.js line for line; keep the two in step. */
 #include "src/apps/bench.h"

@@ -1,4 +1,4 @@
-/* bench_app.h - the benchmark app of `sioc --bench-app` (tests/bench/README.md): the same app as
+/* bench.h - the benchmark app of `sioc --bench-app` (tests/bench/README.md): the same app as
  * the Node.js reference tests/bench/node/server.js, so that tests/bench/run can measure the two
  * side by side. Built only on the public Socket.IO API (socketio/socketio.h). */
 #ifndef SIOC_SRC_BENCH_APP_H

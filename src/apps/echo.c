@@ -1,4 +1,4 @@
-/* echo_app.c - the Socket.IO echo app (see echo_app.h and docs/echo-app.md), a handler per
+/* echo.c - the Socket.IO echo app (see echo.h and docs/echo-app.md), a handler per
  * test-helper event, registered on every echo namespace. Mirrors the Node reference
  * (frontend-compat/reference/sio-echo.mjs) event by event: argument lists are spread as its
  * asList() does, flags as its broadcast operator chain, errors as `err.message`.

@@ -1,4 +1,4 @@
-/* echo_app.h - the Socket.IO echo app of `sioc --echo` on the /socket.io/ endpoint
+/* echo.h - the Socket.IO echo app of `sioc --echo` on the /socket.io/ endpoint
  * (docs/echo-app.md): namespaces "/" and "/custom" with the reference echo behaviour and the
  * test-helper events, plus, with --echo-extras, the dynamic "/dyn-*" namespaces, "/auth-required"
  * (a middleware refusing a missing/bad token) and "/async-mw" (a middleware answering from a

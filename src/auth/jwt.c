@@ -1,4 +1,4 @@
-/* auth_jwt.c - HS256 access tokens with libjwt 1.10 (see auth_jwt.h for the checks it makes).
+/* jwt.c - HS256 access tokens with libjwt 1.10 (see jwt.h for the checks it makes).
  *
  * Claims: sub (user id, decimal string as RFC 7519 wants a string), iat, exp, typ="access". A
  * refresh token is not a JWT (it is an opaque random string kept server side), so the typ claim

@@ -1,4 +1,4 @@
-/* auth_jwt.h - the chat service's access tokens: HS256 JWTs issued and verified with libjwt 1.10.
+/* jwt.h - the chat service's access tokens: HS256 JWTs issued and verified with libjwt 1.10.
  *
  * libjwt 1.10 checks the signature only when it is given the key, and checks neither the
  * algorithm against the one we expect nor exp, so srv_jwt_verify does both by hand (STACK.md §7):

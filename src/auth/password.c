@@ -1,4 +1,4 @@
-/* auth_password.c - argon2id on the thread pool (see auth_password.h).
+/* password.c - argon2id on the thread pool (see password.h).
  *
  * A job holds copies of its inputs; the worker writes only into the job; the after-work hook on
  * the loop thread calls back and frees. The dummy hash for unknown users is computed lazily on the

@@ -1,4 +1,4 @@
-/* auth_password.h - argon2id password hashing and verification (libsodium crypto_pwhash_str with
+/* password.h - argon2id password hashing and verification (libsodium crypto_pwhash_str with
  * OPSLIMIT/MEMLIMIT_INTERACTIVE) run on libuv's thread pool: one hash costs ~55 ms of CPU and
  * 64 MiB, which must never run on the loop thread.
  *

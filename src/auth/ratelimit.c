@@ -1,4 +1,4 @@
-/* auth_ratelimit.c - GCRA rate limiter over a chained hash table (see auth_ratelimit.h).
+/* ratelimit.c - GCRA rate limiter over a chained hash table (see ratelimit.h).
  *
  * GCRA: each key holds tat (theoretical arrival time). A hit sets tat = max(tat, now) + interval.
  * A key is refused while tat - now > (burst - 1) * interval, i.e. burst hits already landed within

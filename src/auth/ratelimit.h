@@ -1,4 +1,4 @@
-/* auth_ratelimit.h - a keyed rate limiter for failed logins (GCRA: one "theoretical arrival time"
+/* ratelimit.h - a keyed rate limiter for failed logins (GCRA: one "theoretical arrival time"
  * per key). `burst` failures are allowed at once, then one more every `interval_ms`; a key over
  * its limit is refused with the time until it may try again (the Retry-After of the 429).
  *

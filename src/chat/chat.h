@@ -1,14 +1,29 @@
-/* chat_service.h - the live-chat service (what people run sioc for): accounts and JWT auth, chats
+/* chat.h - the live-chat service (what people run sioc for): accounts and JWT auth, chats
  * and messages over REST under /v1/api, the OpenAPI document and Swagger UI, and (with a
  * Socket.IO server) the real-time events of the `/chat` namespace (docs/chat-events.md).
  *
- * Wiring (main.c), on the loop thread:
+ * Wiring (src/server/main.c), on the loop thread:
  *   store_open(loop, conf.database, &store); store_migrate_sync(store, ...);    before uv_run
  *   io = sio_server_new(...) with sio_config_t.recovery = true;  srv_http_attach_engine(...)
  *   chat = srv_chat_new(loop, &conf, store, io);     NULL: refuse to start (already logged)
  *   srv_chat_register_routes(chat, http);            before srv_http_listen
  *   ... uv_run ... stop ...
- *   srv_chat_free(chat); store_close(store, cb, ..) and run the loop until cb; sio_server_free. */
+ *   srv_chat_free(chat); store_close(store, cb, ..) and run the loop until cb; sio_server_free.
+ *
+ * The folder, the face of which this header is (the rest is private, shared through internal.h):
+ *   service.c        creation and teardown, the JWT secret, the web root
+ *   rest_static.c    the /v1/api and /docs handlers on the HTTP front door, openapi.json
+ *   rest_dispatch.c  the route table, bearer authentication, body validation, CORS
+ *   rest_op.c        in-flight REST operations (rest_op_t) and their replies; rest_reply.c the raw
+ *                    h2o responses
+ *   rest_auth.c, rest_chats.c, rest_messages.c   the route handlers
+ *   tokens.c         access + refresh token pairs (src/auth's JWTs, refresh hashes in storage)
+ *   realtime.c       the Socket.IO namespace /chat: auth middleware, events, presence channels
+ *   send.c           the one path of every new message (per-chat order), then message:new
+ *   notify.c         events and room moves on /chat; presence.c who is online / away
+ *   json.c, fields.c the API's JSON shapes and the request field tables
+ * Calls go one way: handlers and realtime.c -> send.c -> notify.c -> socketio; below the folder
+ * it uses src/core, src/auth (their faces), storage and socketio. */
 #ifndef SIOC_SRC_CHAT_SERVICE_H
 #define SIOC_SRC_CHAT_SERVICE_H
 

@@ -1,4 +1,4 @@
-/* chat_fields.c - the field tables (json_body.h) of every request body the chat API accepts,
+/* fields.c - the field tables (src/core/json_body.h) of every request body the chat API accepts,
  * shared by the REST handlers and the Socket.IO events so both validate alike. */
 #include "src/chat/internal.h"
 

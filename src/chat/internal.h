@@ -1,6 +1,6 @@
-/* chat_internal.h - what the files of the chat service share (chat_*.c, rest_*.c): the service
+/* internal.h - what the files of the chat service (src/chat/) share: the service
  * struct, the in-flight REST operation (rest_op_t) and the functions each file provides. Private
- * to src/: main.c only includes chat_service.h.
+ * to src/chat/: other folders include chat.h only (tests/layering.sh).
  *
  * Life of a REST request: rest_dispatch.c matches the route, authenticates, validates the body and
  * creates a rest_op_t, then calls the route's handler. A handler issues storage calls whose
@@ -57,7 +57,7 @@ struct st_srv_chat_t {
     srv_ratelimit_t *login_ip_rl;   /* failed logins per peer address */
     rest_op_t *ops;                 /* in-flight REST operations (doubly linked) */
     chat_presence_t *presence;      /* who is connected, away, in which presence channel */
-    chat_sendq_t *sendq;            /* per-chat queues of message sends (chat_send.c) */
+    chat_sendq_t *sendq;            /* per-chat queues of message sends (send.c) */
     chat_rt_t *rt;                  /* the Socket.IO side, NULL without a Socket.IO server */
     sio_namespace_t *nsp;           /* its namespace "/chat" (notify.c emits to it), or NULL */
     char *openapi;                  /* the OpenAPI document, NULL if it could not be read */
@@ -173,9 +173,9 @@ void rest_messages_edit(rest_op_t *op);
 void rest_messages_delete(rest_op_t *op);
 void rest_messages_search(rest_op_t *op);
 
-/* ---- field tables shared by REST and Socket.IO (chat_fields.c) ---- */
+/* ---- field tables shared by REST and Socket.IO (fields.c) ---- */
 
-/* Fields that several tables hold alike (here and in chat_realtime.c's event tables). */
+/* Fields that several tables hold alike (here and in realtime.c's event tables). */
 #define CHAT_FIELD_ID(nm)                                                                          \
     {                                                                                              \
         .name = nm, .type = SRV_JSON_INT, .required = true, .imin = 1, .imax = INT64_MAX           \
@@ -225,7 +225,7 @@ extern const size_t chat_fields_message_send_n;
 extern const srv_json_field_t chat_fields_message_edit[];
 extern const size_t chat_fields_message_edit_n;
 
-/* ---- chat_json.c: storage rows to API JSON ---- */
+/* ---- json.c: storage rows to API JSON ---- */
 
 json_t *chat_json_user(srv_chat_t *chat, const store_user_t *u);
 json_t *chat_json_chat(const store_chat_t *c, int64_t viewer_id, bool per_user);
@@ -237,7 +237,7 @@ json_t *chat_json_error(const char *code, const char *message);
 const char *chat_kind_name(store_chat_kind_t kind);
 const char *chat_member_role_name(store_member_role_t role);
 
-/* ---- chat_tokens.c: issuing token pairs ---- */
+/* ---- tokens.c: issuing token pairs ---- */
 
 /** Issues an access token and a refresh token for `user`, stores the refresh token's hash, and
  * replies `status` with {user, accessToken, refreshToken, tokenType, expiresIn} (op->result, if
@@ -246,7 +246,7 @@ void chat_tokens_issue_and_reply(rest_op_t *op, int status, int64_t user_id);
 /** Hex SHA-256 of a refresh token (65 bytes with the NUL). */
 void chat_tokens_hash(const char *token, char out[65]);
 
-/* ---- chat_send.c: every new message goes through here ---- */
+/* ---- send.c: every new message goes through here ---- */
 
 /** `status` 0 and the stored message (borrowed), or a negative errno and NULL. */
 typedef void (*chat_send_cb)(void *cbdata, int status, const store_message_t *m);
@@ -278,7 +278,7 @@ void chat_notify_leave(srv_chat_t *chat, int64_t user_id, int64_t chat_id);
 /** Makes every socket in the room of `chat_id` leave it (the chat was deleted). */
 void chat_notify_close_chat(srv_chat_t *chat, int64_t chat_id);
 
-/* ---- chat_realtime.c: the Socket.IO namespace /chat ---- */
+/* ---- realtime.c: the Socket.IO namespace /chat ---- */
 
 /** Registers the middleware, hooks and events on io's namespace "/chat" and sets chat->nsp. */
 chat_rt_t *chat_rt_new(srv_chat_t *chat, sio_server_t *io);

@@ -1,4 +1,4 @@
-/* chat_json.c - the API's JSON shapes of users, chats, members and messages, built from storage
+/* json.c - the API's JSON shapes of users, chats, members and messages, built from storage
  * rows. One place for the field names so REST and Socket.IO events agree (openapi.json and
  * docs/chat-events.md describe these shapes). Times are milliseconds since the epoch. */
 #include "src/chat/internal.h"

@@ -1,4 +1,4 @@
-/* chat_presence.c - presence state (see chat_presence.h).
+/* presence.c - presence state (see presence.h).
  *
  * Users: an open-addressing hash table keyed by user id (linear probing, grown at 50% load,
  * entries with no socket are removed with backward-shift deletion so probes stay short).

@@ -1,7 +1,7 @@
-/* chat_presence.h - in-memory presence of the chat service: which users have a connected socket
+/* presence.h - in-memory presence of the chat service: which users have a connected socket
  * (online), which of those said they are away, and presence channels (named sets of users where a
  * user counts once however many tabs they joined with). Loop thread only, no I/O; the Socket.IO
- * side (chat_realtime.c) calls it and emits the resulting events. */
+ * side (realtime.c) calls it and emits the resulting events. */
 #ifndef SIOC_SRC_CHAT_PRESENCE_H
 #define SIOC_SRC_CHAT_PRESENCE_H
 

@@ -1,11 +1,11 @@
-/* chat_realtime.c - the chat service's Socket.IO side: namespace "/chat" (docs/chat-events.md).
+/* realtime.c - the chat service's Socket.IO side: namespace "/chat" (docs/chat-events.md).
  *
  * Connection: a middleware verifies the access token (handshake auth {token}, else an
  * `Authorization: Bearer` header) and that the user still exists, and refuses with CONNECT_ERROR
  * {"message":"unauthorized","data":{"code":"token_missing|token_invalid|token_expired|
  * user_not_found"}}. socket.data = {userId, username} (so connection state recovery restores it).
  * On connection the socket joins `user:<id>` and the room `chat:<id>` of every chat of the user,
- * then gets `ready`. Presence (online/away/offline) counts sockets per user (chat_presence.c).
+ * then gets `ready`. Presence (online/away/offline) counts sockets per user (presence.c).
  *
  * Events carry one object argument and take an optional ack, answered {ok:true, ...} or
  * {ok:false, error:{code, message}}. Work that needs storage keeps a reference on the socket (an

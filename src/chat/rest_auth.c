@@ -1,8 +1,8 @@
 /* rest_auth.c - accounts and tokens: register, login (rate-limited), refresh (rotating), logout,
  * and the user endpoints (me, list with online state, one user).
  *
- * Passwords are hashed and checked with argon2id on the thread pool (auth_password.c). Login
- * failures are counted per user name and per peer address (auth_ratelimit.c); an unknown user
+ * Passwords are hashed and checked with argon2id on the thread pool (src/auth/password.c). Login
+ * failures are counted per user name and per peer address (src/auth/ratelimit.c); an unknown user
  * costs the same argon2 work as a wrong password (dummy hash) and gets the same answer, so the
  * API does not tell which user names exist. Refresh tokens rotate: using one revokes it and issues
  * a new pair; a used or logged-out token is refused (401). (Revoking every session when a used

@@ -4,7 +4,7 @@
  * Access rule: only members read or change a chat (403 otherwise); a public chat's description is
  * visible to every signed-in user so they can join it. Group changes need the admin or owner
  * role, deleting a group the owner. Each change is also pushed to the connected clients
- * (chat_notify.c): the chat's room gets chat:updated / chat:member_* events, and users who gain
+ * (notify.c): the chat's room gets chat:updated / chat:member_* events, and users who gain
  * or lose a chat get chat:created / chat:removed in their personal room. */
 #include "src/chat/internal.h"
 

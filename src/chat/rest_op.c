@@ -1,4 +1,4 @@
-/* rest_op.c - in-flight REST operations (rest_op_t, see chat_internal.h).
+/* rest_op.c - in-flight REST operations (rest_op_t, see internal.h).
  *
  * Two things can disappear under an op while storage or the thread pool works for it: the h2o
  * request (its pool is disposed if the connection is torn down) and the service (srv_chat_free

@@ -1,4 +1,4 @@
-/* chat_send.c - the one path every new message takes (REST POST and the Socket.IO
+/* send.c - the one path every new message takes (REST POST and the Socket.IO
  * `message:send`): sends to one chat are serialized (one store_message_send in flight per chat),
  * so the order in which messages are committed, acknowledged and broadcast is the order in which
  * they arrived, whatever the storage backend does with concurrent transactions (a pool of

@@ -1,4 +1,4 @@
-/* chat_service.c - creation and teardown of the chat service (chat_service.h): the JWT secret
+/* service.c - creation and teardown of the chat service (chat.h): the JWT secret
  * (configured, or random per process outside production), the login rate limiters, presence, and
  * the web root (src/web: openapi.json, node_modules/swagger-ui-dist).
  *

@@ -1,4 +1,4 @@
-/* chat_tokens.c - token pairs: a short-lived HS256 access token (auth_jwt.c) and a long-lived
+/* tokens.c - token pairs: a short-lived HS256 access token (src/auth/jwt.c) and a long-lived
  * opaque refresh token (32 random bytes, base64url). Only the SHA-256 of a refresh token is
  * stored, so a database leak does not leak usable tokens; refresh rotates it (rest_auth.c). */
 #include "src/chat/internal.h"

@@ -1,4 +1,4 @@
-/* http_server.c - the h2o + libuv HTTP front (see http_server.h).
+/* http.c - the h2o + libuv HTTP front (see http.h).
  *
  * Design: srv_http_t embeds the h2o global config, context and accept context, the listener and
  * a stop timer. Each accepted connection is a malloc'ed `conn_t` whose first member is the

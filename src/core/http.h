@@ -1,4 +1,4 @@
-/* http_server.h - the HTTP/1.1 front of sioc: one h2o global config with one host, the h2o
+/* http.h - the HTTP/1.1 front of sioc: one h2o global config with one host, the h2o
  * context on a libuv loop, the TCP listener and the accept loop. Engine.IO servers and plain
  * path handlers (the chat REST API) attach to its host before it starts listening.
  *

@@ -1,4 +1,4 @@
-/* rest_router.c - route table matching and query-string reading (see rest_router.h).
+/* router.c - route table matching and query-string reading (see router.h).
  *
  * Routes are few (~30), so a linear scan comparing segment by segment is simpler than a trie and
  * fast enough. Matching never allocates. */

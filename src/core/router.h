@@ -1,4 +1,4 @@
-/* rest_router.h - matches a request's method and path against a static route table, and reads
+/* router.h - matches a request's method and path against a static route table, and reads
  * query-string parameters. Pure: no h2o types, so it is unit-tested and fuzzed on its own.
  *
  * A pattern is a '/'-separated path; a segment ":name" matches a positive decimal id (no sign, no

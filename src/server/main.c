@@ -1,5 +1,5 @@
-/* main.c - the sioc program: parse the options (src/config.h), start the HTTP front
- * (src/http_server.h), attach the engines and run the loop until SIGINT/SIGTERM, then stop
+/* main.c - the sioc program: parse the options (src/core/config.h), start the HTTP front
+ * (src/core/http.h), attach the engines and run the loop until SIGINT/SIGTERM, then stop
  * gracefully and free everything so that uv_loop_close() succeeds.
  *
  * Shape: main() -> load_config() -> run(): loop, HTTP server, setup_app() (the application on

@@ -1,5 +1,10 @@
 /* redis_wiring.h - `--redis URL`: plugs the Redis adapter (redis/redis_adapter.h) into the
- * Socket.IO server's options, and tears its client down after the server. */
+ * Socket.IO server's options, and tears its client down after the server.
+ *
+ * src/server/ is the program's wiring on top of everything: main.c parses the options, starts
+ * the HTTP front door, the engines and the services (src/apps, src/chat) and runs the loop;
+ * this file adds the Redis adapter. Nothing includes src/server/ (tests/layering.sh); it
+ * includes the other src/ folders through their face headers only. */
 #ifndef SIOC_SRV_REDIS_WIRING_H
 #define SIOC_SRV_REDIS_WIRING_H
 

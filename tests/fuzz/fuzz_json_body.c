@@ -1,5 +1,5 @@
-/* fuzz_json_body.c - libFuzzer target for the strict JSON body validator (src/json_body.c) with
- * the field tables the chat API uses most (a string with a check, ints, booleans, id arrays, a
+/* fuzz_json_body.c - libFuzzer target for the strict JSON body validator (src/core/json_body.c)
+ * with the field tables the chat API uses most (a string with a check, ints, booleans, id arrays, a
  * nullable string), plus the query-string reader, the router, the bearer-header reader and the
  * JWT verifier on the same input. */
 #include <stdint.h>
