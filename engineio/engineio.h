@@ -16,7 +16,7 @@
 #include <uv.h>
 #include <h2o.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_eio_server_t eio_server_t;
 typedef struct st_eio_socket_t eio_socket_t;

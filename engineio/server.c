@@ -229,7 +229,9 @@ eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const ei
                 (uint64_t)conf->ping_interval_ms + conf->ping_timeout_ms, on_ping_timeout);
     init_timers(srv, &srv->upgrade_timers, conf->upgrade_timeout_ms, on_upgrade_timeout);
     init_timers(srv, &srv->close_timers, CLOSE_TIMEOUT_MS, on_close_timeout);
-    init_timers(srv, &srv->ws_close_timers, WS_CLOSE_TIMEOUT_MS, eio__ws_close_timeout);
+    init_timers(srv, &srv->ws_shared.close_timers, WS_CLOSE_TIMEOUT_MS, eio__ws_close_timeout);
+    srv->ws_shared.on_message = eio__websocket_on_message;
+    srv->ws_shared.on_close = eio__websocket_on_close;
     return srv;
 }
 
@@ -301,5 +303,5 @@ void eio_server_free(eio_server_t *srv)
     eio__timer_list_close(&srv->v3_timeout_timers, on_handle_closed);
     eio__timer_list_close(&srv->upgrade_timers, on_handle_closed);
     eio__timer_list_close(&srv->close_timers, on_handle_closed);
-    eio__timer_list_close(&srv->ws_close_timers, on_handle_closed);
+    eio__timer_list_close(&srv->ws_shared.close_timers, on_handle_closed);
 }

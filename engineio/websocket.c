@@ -175,7 +175,7 @@ eio_socket_t *eio__websocket_accept(eio_server_t *srv, eio_socket_t *sock, h2o_r
         eio__add_cookie_header(srv, req, sock->sid);
     }
     eio__add_cors_headers(srv, req); /* the cors middleware runs on upgrades too */
-    eio_ws_t *ws = eio__ws_upgrade(req, key, srv->conf.max_http_buffer_size, &srv->ws_close_timers);
+    eio_ws_t *ws = eio__ws_upgrade(req, key, srv->conf.max_http_buffer_size, &srv->ws_shared);
     if (fresh) {
         ws->owner = sock;
         sock->ws = ws;

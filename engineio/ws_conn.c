@@ -76,7 +76,7 @@ static void teardown(eio_ws_t *ws, int code)
     free_frames(ws->inflight);
     free(ws->frag);
     if (ws->owner != NULL || ws->upgrade != NULL)
-        eio__websocket_on_close(ws, code);
+        ws->shared->on_close(ws, code);
     free(ws);
 }
 
@@ -225,7 +225,7 @@ void eio__ws_close(eio_ws_t *ws, uint16_t code)
     char payload[2] = {(char)(code >> 8), (char)code};
     queue_frame(ws, OP_CLOSE, -1, NULL, payload, code != 0 ? sizeof(payload) : 0, sizeof(payload));
     if (ws->sock != NULL) /* else linked when the upgrade completes: teardown needs the socket */
-        eio__timer_link(ws->close_timers, &ws->close_timer);
+        eio__timer_link(&ws->shared->close_timers, &ws->close_timer);
     start_write(ws);
 }
 
@@ -296,7 +296,7 @@ static void deliver(eio_ws_t *ws, int opcode, const char *msg, size_t len)
         fail(ws, 1007);
         return;
     }
-    eio__websocket_on_message(ws, msg, len, opcode == OP_BINARY);
+    ws->shared->on_message(ws, msg, len, opcode == OP_BINARY);
 }
 
 /* Handles the control frame in place. Returns false if the connection was torn down. */
@@ -423,21 +423,20 @@ static void on_upgrade_complete(void *user_data, h2o_socket_t *sock, size_t reqs
     h2o_buffer_consume(&sock->input, reqsize);
     h2o_socket_read_start(sock, on_read);
     if (ws->closing)
-        eio__timer_link(ws->close_timers, &ws->close_timer);
+        eio__timer_link(&ws->shared->close_timers, &ws->close_timer);
     if (sock->input->size != 0 && !process_input(ws))
         return;
     start_write(ws);
     trim_input(sock);
 }
 
-eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg,
-                          eio_timer_list_t *close_timers)
+eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg, eio_ws_shared_t *shared)
 {
     eio_ws_t *ws = xcalloc(1, sizeof(*ws));
     char accept_key[29];
     ws->out_tail = &ws->out_head;
     ws->max_msg = max_msg < UINT32_MAX ? (uint32_t)max_msg : UINT32_MAX;
-    ws->close_timers = close_timers;
+    ws->shared = shared;
     eio__ws_accept_key(key, accept_key);
     req->res.status = 101;
     req->res.reason = "Switching Protocols";

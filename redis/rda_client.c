@@ -21,7 +21,7 @@
 #include <hiredis/async.h>
 
 #include "redis/rda_uv.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 #define MOD            "redis"
 #define BACKOFF_MIN_MS 100

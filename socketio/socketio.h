@@ -54,7 +54,7 @@
 #include <uv.h>
 
 #include "engineio/engineio.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_sio_server_t sio_server_t;
 typedef struct st_sio_namespace_t sio_namespace_t;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 #include "storage/storage.h"
 
 #define STORE_LOG "storage"

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "src/auth_ratelimit.h"
+#include "src/auth/ratelimit.h"
 #include "tests/support/leakcheck.h"
 
 static srv_ratelimit_t *rl;

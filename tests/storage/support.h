@@ -12,7 +12,7 @@
 #include <uv.h>
 
 #include "storage/storage.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_tfix_t {
     uv_loop_t loop;

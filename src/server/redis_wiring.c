@@ -1,0 +1,24 @@
+/* redis_wiring.c - see redis_wiring.h. One Redis client serves every namespace. */
+#include "src/server/redis_wiring.h"
+
+#include "redis/redis_adapter.h"
+
+int srv_redis_setup(uv_loop_t *loop, const char *url, sio_config_t *sc, void **handle)
+{
+    rda_client_t *c;
+    *handle = NULL;
+    if (url == NULL)
+        return 0;
+    c = rda_client_new(loop, url);
+    if (c == NULL)
+        return -1;
+    sc->adapter = rda_adapter_new;
+    sc->adapter_data = c;
+    *handle = c;
+    return 0;
+}
+
+void srv_redis_teardown(void *handle)
+{
+    rda_client_free(handle);
+}
