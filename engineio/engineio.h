@@ -64,7 +64,7 @@ typedef struct st_eio_config_t {
      * buffer overflowed); a volatile send is dropped instead, and a message alone in an empty
      * queue always goes, whatever its size. 0 turns a bound off. */
     size_t max_buffered_packets; /* 10000 */
-    size_t max_buffered_bytes;   /* 8 MiB; at most 1 GiB */
+    size_t max_buffered_bytes;   /* 32 MiB; at most 1 GiB */
 } eio_config_t;
 
 /** The largest max_buffered_bytes accepted (1 GiB). */

@@ -48,7 +48,7 @@ void eio_config_init(eio_config_t *conf)
     conf->cookie_http_only = true;
     conf->cookie_same_site = "Lax";
     conf->max_buffered_packets = 10000;
-    conf->max_buffered_bytes = 8u << 20;
+    conf->max_buffered_bytes = 32u << 20;
 }
 
 /* --- sid table ----------------------------------------------------------------------------- */

@@ -66,7 +66,9 @@ struct st_rda_client_t {
     conn_t pub, sub;
     rda_sub_t *subs;
     queued_t *qhead, *qtail;
-    size_t qlen;
+    size_t qlen, qbytes; /* publishes waiting, their channel + payload bytes */
+    size_t max_queue, max_queue_bytes;
+    uint64_t qdropped; /* publishes dropped by the bounds */
     rda_job_t *failed; /* NUMSUB jobs without a publisher, answered by flush_timer */
     uv_timer_t *flush_timer;
 };
@@ -183,6 +185,7 @@ static void queue_flush(rda_client_t *c)
     while (c->pub.connected && (q = c->qhead) != NULL) {
         c->qhead = q->next;
         c->qlen--;
+        c->qbytes -= q->chlen + q->len;
         redisAsyncCommand(c->pub.ac, NULL, NULL, "PUBLISH %b %b", q->bytes, q->chlen,
                           q->bytes + q->chlen, q->len);
         free(q);
@@ -199,14 +202,22 @@ void rda_client_publish(rda_client_t *c, const char *channel, const void *payloa
         redisAsyncCommand(c->pub.ac, NULL, NULL, "PUBLISH %b %b", channel, chlen, payload, len);
         return;
     }
-    if (c->qlen >= RDA_QUEUE_MAX) { /* drop the oldest */
+    /* drop the oldest beyond either bound (a message alone always waits) */
+    while (c->qhead != NULL &&
+           (c->qlen >= c->max_queue ||
+            (c->max_queue_bytes != 0 && c->qbytes + chlen + len > c->max_queue_bytes))) {
         q = c->qhead;
         c->qhead = q->next;
         c->qlen--;
+        c->qbytes -= q->chlen + q->len;
         free(q);
         if (c->qhead == NULL)
             c->qtail = NULL;
-        log_warn(MOD, "publisher down: queue full, oldest message dropped");
+        if (c->qdropped++ % 1000 == 0)
+            log_warn(MOD,
+                     "publisher down: queue full (%zu publishes, %zu bytes), oldest dropped "
+                     "(%" PRIu64 " so far)",
+                     c->qlen, c->qbytes, c->qdropped);
     }
     q = xmalloc(sizeof(*q) + chlen + len);
     q->next = NULL;
@@ -221,6 +232,21 @@ void rda_client_publish(rda_client_t *c, const char *channel, const void *payloa
         c->qhead = q;
     c->qtail = q;
     c->qlen++;
+    c->qbytes += chlen + len;
+}
+
+void rda_client_set_queue_limits(rda_client_t *c, size_t max_publishes, size_t max_bytes)
+{
+    c->max_queue = max_publishes != 0 ? max_publishes : RDA_QUEUE_MAX;
+    c->max_queue_bytes = max_bytes;
+}
+
+void rda_client_stats(const rda_client_t *c, rda_client_stats_t *st)
+{
+    st->connected = rda_client_connected(c);
+    st->queued = c->qlen;
+    st->queued_bytes = c->qbytes;
+    st->dropped = c->qdropped;
 }
 
 /* --- NUMSUB --- */
@@ -384,6 +410,8 @@ rda_client_t *rda_client_new(uv_loop_t *loop, const char *url)
     }
     c = xcalloc(1, sizeof(*c));
     c->loop = loop;
+    c->max_queue = RDA_QUEUE_MAX;
+    c->max_queue_bytes = RDA_QUEUE_MAX_BYTES;
     memcpy(c->host, host, sizeof(host));
     c->port = port;
     c->flush_timer = xmalloc(sizeof(*c->flush_timer));

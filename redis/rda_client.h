@@ -9,14 +9,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct st_rda_client_t rda_client_t;
 typedef struct st_rda_sub_t rda_sub_t;
 typedef struct st_rda_job_t rda_job_t;
 
-/** Publishes kept while the publisher is disconnected (the oldest are dropped beyond). */
-#define RDA_QUEUE_MAX 10000
+/** Publishes kept while the publisher is disconnected, in count and in bytes (channel +
+ * payload): the oldest are dropped (and counted) beyond either. Defaults of
+ * rda_client_set_queue_limits. */
+#define RDA_QUEUE_MAX       10000
+#define RDA_QUEUE_MAX_BYTES (16u << 20)
 
 /** Parses "redis://HOST:PORT" (HOST numeric; port 6379 when absent; a trailing "/db" is
  * refused). Returns 0 or -EINVAL. */
@@ -38,6 +42,18 @@ typedef void (*rda_message_cb)(const char *channel, size_t chlen, const char *pa
 rda_sub_t *rda_client_subscribe(rda_client_t *c, const char *channel, bool pattern,
                                 rda_message_cb cb, void *data);
 void rda_client_unsubscribe(rda_client_t *c, rda_sub_t *sub);
+
+/** Sets the bounds of the queue of publishes waiting for the publisher (`max_publishes` 0: the
+ * default; `max_bytes` 0: no byte bound). */
+void rda_client_set_queue_limits(rda_client_t *c, size_t max_publishes, size_t max_bytes);
+
+/** The client's state and its queue's use (/metrics). */
+typedef struct st_rda_client_stats_t {
+    bool connected;
+    size_t queued, queued_bytes; /* publishes waiting for the publisher, and their bytes */
+    uint64_t dropped;            /* publishes dropped by the queue's bounds */
+} rda_client_stats_t;
+void rda_client_stats(const rda_client_t *c, rda_client_stats_t *st);
 
 /** PUBLISH channel payload (binary-safe), or queued while the publisher is down. */
 void rda_client_publish(rda_client_t *c, const char *channel, const void *payload, size_t len);

@@ -236,6 +236,40 @@ Test(rda_cluster, publishes_made_while_down_are_sent_on_reconnect)
     rda_client_free(spy);
 }
 
+Test(rda_cluster, the_queue_while_down_is_bounded_in_bytes_and_drops_the_oldest)
+{
+    inbox_t in = {0};
+    bool never = false;
+    rda_client_stats_t st;
+    char payload[32];
+    rda_client_t *c = rda_client_new(&loop, url), *spy;
+    cr_assert_not_null(c);
+    rda_client_set_queue_limits(c, 0, 100); /* channel "q" + 30 bytes: 3 fit */
+    for (int i = 0; i < 5; i++) {
+        snprintf(payload, sizeof(payload), "message %d%021d", i, 0);
+        rda_client_publish(c, "q", payload, 30);
+    }
+    rda_client_stats(c, &st);
+    cr_expect_not(st.connected);
+    cr_expect_eq(st.queued, 3);
+    cr_expect_eq(st.queued_bytes, 93);
+    cr_expect_eq(st.dropped, 2);
+    redis_start();
+    spy = rda_client_new(&loop, url);
+    rda_client_subscribe(spy, "q", false, on_message, &in);
+    cr_assert(until_connected(spy, 5000));
+    run_until(&never, 100);
+    cr_assert(until_connected(c, 5000));
+    cr_expect(run_until(&in.got, 2000), "the queued messages never came");
+    run_until(&never, 100);
+    cr_expect(strncmp(in.text, "message 4", 9) == 0, "%s", in.text); /* the newest came last */
+    rda_client_stats(c, &st);
+    cr_expect_eq(st.queued, 0);
+    cr_expect_eq(st.queued_bytes, 0);
+    rda_client_free(c);
+    rda_client_free(spy);
+}
+
 /* --- two nodes --- */
 
 typedef struct st_node_t {
