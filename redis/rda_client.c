@@ -11,6 +11,7 @@
  * reply when the context is freed) or by the timer flush. */
 #include "redis/rda_client.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,8 +47,9 @@ struct st_rda_sub_t {
 };
 
 struct st_rda_job_t {
-    rda_job_t *next; /* in c->failed only */
-    rda_numsub_cb cb;
+    rda_job_t *next;   /* in c->failed only */
+    rda_numsub_cb cb;  /* NUMSUB jobs */
+    rda_int_cb int_cb; /* rda_client_command jobs */
     void *cbdata;
     bool cancelled;
 };
@@ -271,10 +273,22 @@ static void on_flush_timer(uv_timer_t *t)
     rda_job_t *job;
     while ((job = c->failed) != NULL) {
         c->failed = job->next;
-        if (!job->cancelled)
+        if (job->cancelled)
+            ;
+        else if (job->int_cb != NULL)
+            job->int_cb(-ENOTCONN, 0, job->cbdata);
+        else
             job->cb(-1, job->cbdata);
         free(job);
     }
+}
+
+/* Answers `job` from the flush timer (no publisher, or the command could not be sent). */
+static void job_fail_later(rda_client_t *c, rda_job_t *job)
+{
+    job->next = c->failed;
+    c->failed = job;
+    uv_timer_start(c->flush_timer, on_flush_timer, 0, 0);
 }
 
 rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb cb, void *cbdata)
@@ -285,10 +299,39 @@ rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb
     if (c->pub.connected &&
         redisAsyncCommand(c->pub.ac, on_numsub_reply, job, "PUBSUB NUMSUB %s", channel) == REDIS_OK)
         return job;
-    job->next = c->failed;
-    c->failed = job;
-    uv_timer_start(c->flush_timer, on_flush_timer, 0, 0);
+    job_fail_later(c, job);
     return job;
+}
+
+static void on_int_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    rda_job_t *job = priv;
+    redisReply *reply = r;
+    UNUSED(ac);
+    if (!job->cancelled) {
+        if (reply == NULL)
+            job->int_cb(-ENOTCONN, 0, job->cbdata);
+        else if (reply->type == REDIS_REPLY_ERROR)
+            job->int_cb(-EIO, 0, job->cbdata);
+        else
+            job->int_cb(0, reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0, job->cbdata);
+    }
+    free(job);
+}
+
+void rda_client_command(rda_client_t *c, int argc, const char **argv, rda_int_cb cb, void *cbdata)
+{
+    rda_job_t *job = xcalloc(1, sizeof(*job));
+    size_t lens[8];
+    job->int_cb = cb;
+    job->cbdata = cbdata;
+    assert(argc > 0 && argc <= (int)ARRAY_SIZE(lens));
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (c->pub.connected &&
+        redisAsyncCommandArgv(c->pub.ac, on_int_reply, job, argc, argv, lens) == REDIS_OK)
+        return;
+    job_fail_later(c, job);
 }
 
 void rda_client_cancel(rda_client_t *c, rda_job_t *job)
@@ -429,19 +472,13 @@ bool rda_client_connected(const rda_client_t *c)
 
 void rda_client_free(rda_client_t *c)
 {
-    rda_job_t *job;
     queued_t *q;
     if (c == NULL)
         return;
     c->freeing = true;
     conn_dispose(&c->pub);
     conn_dispose(&c->sub);
-    while ((job = c->failed) != NULL) {
-        c->failed = job->next;
-        if (!job->cancelled)
-            job->cb(-1, job->cbdata);
-        free(job);
-    }
+    on_flush_timer(c->flush_timer); /* the jobs still waiting fail now */
     uv_timer_stop(c->flush_timer);
     uv_close((uv_handle_t *)c->flush_timer, on_timer_closed);
     while (c->subs != NULL) {

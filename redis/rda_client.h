@@ -65,4 +65,13 @@ typedef void (*rda_numsub_cb)(long long count, void *cbdata);
 rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb cb, void *cbdata);
 void rda_client_cancel(rda_client_t *c, rda_job_t *job);
 
+/** Answer of rda_client_command: `status` 0 (then `value` is the integer reply, or 0 for a
+ * status or nil reply), -ENOTCONN (Redis down: not sent, or the connection was lost) or -EIO
+ * (an error reply). */
+typedef void (*rda_int_cb)(int status, long long value, void *cbdata);
+/** Sends a command of 1 to 8 NUL-terminated arguments on the publishing connection (copied);
+ * cb runs once, later, from the loop. For the application's own keys (rate limits shared by the
+ * nodes: INCR, PEXPIRE, PTTL, SET ... PX). */
+void rda_client_command(rda_client_t *c, int argc, const char **argv, rda_int_cb cb, void *cbdata);
+
 #endif

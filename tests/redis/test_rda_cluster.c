@@ -270,6 +270,55 @@ Test(rda_cluster, the_queue_while_down_is_bounded_in_bytes_and_drops_the_oldest)
     rda_client_free(spy);
 }
 
+typedef struct st_int_answer_t {
+    bool got;
+    int status;
+    long long value;
+} int_answer_t;
+
+static void on_int(int status, long long value, void *cbdata)
+{
+    int_answer_t *a = cbdata;
+    a->got = true;
+    a->status = status;
+    a->value = value;
+}
+
+static int_answer_t command(rda_client_t *c, int argc, const char **argv)
+{
+    int_answer_t a = {0};
+    rda_client_command(c, argc, argv, on_int, &a);
+    cr_expect_not(a.got, "answered inside the call");
+    cr_assert(run_until(&a.got, 2000), "no answer");
+    return a;
+}
+
+Test(rda_cluster, commands_answer_integers_and_fail_while_redis_is_down)
+{
+    const char *incr[] = {"INCR", "sioc:test:n"};
+    const char *pexpire[] = {"PEXPIRE", "sioc:test:n", "60000"};
+    const char *pttl[] = {"PTTL", "sioc:test:n"};
+    const char *set[] = {"SET", "sioc:test:s", "1", "PX", "5000"};
+    const char *bad[] = {"INCR"};
+    rda_client_t *c = rda_client_new(&loop, url);
+    int_answer_t a = command(c, 2, incr);
+    cr_expect_eq(a.status, -ENOTCONN);
+    redis_start();
+    cr_assert(until_connected(c, 5000));
+    cr_expect_eq(command(c, 2, incr).value, 1);
+    cr_expect_eq(command(c, 2, incr).value, 2);
+    cr_expect_eq(command(c, 3, pexpire).value, 1);
+    a = command(c, 2, pttl);
+    cr_expect_eq(a.status, 0);
+    cr_expect(a.value > 50000 && a.value <= 60000, "%lld", a.value);
+    cr_expect_eq(command(c, 5, set).status, 0);
+    cr_expect_eq(command(c, 1, bad).status, -EIO);
+    redis_stop();
+    a = command(c, 2, incr);
+    cr_expect_eq(a.status, -ENOTCONN);
+    rda_client_free(c);
+}
+
 /* --- two nodes --- */
 
 typedef struct st_node_t {
