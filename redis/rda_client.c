@@ -49,8 +49,9 @@ struct st_rda_sub_t {
 struct st_rda_job_t {
     rda_job_t *next;   /* in c->failed only */
     rda_numsub_cb cb;  /* NUMSUB jobs */
-    rda_int_cb int_cb; /* rda_client_command jobs */
+    rda_int_cb int_cb; /* rda_client_command jobs (may be NULL: no answer wanted) */
     void *cbdata;
+    bool is_command;
     bool cancelled;
 };
 
@@ -273,9 +274,9 @@ static void on_flush_timer(uv_timer_t *t)
     rda_job_t *job;
     while ((job = c->failed) != NULL) {
         c->failed = job->next;
-        if (job->cancelled)
+        if (job->cancelled || (job->is_command && job->int_cb == NULL))
             ;
-        else if (job->int_cb != NULL)
+        else if (job->is_command)
             job->int_cb(-ENOTCONN, 0, job->cbdata);
         else
             job->cb(-1, job->cbdata);
@@ -308,7 +309,7 @@ static void on_int_reply(redisAsyncContext *ac, void *r, void *priv)
     rda_job_t *job = priv;
     redisReply *reply = r;
     UNUSED(ac);
-    if (!job->cancelled) {
+    if (!job->cancelled && job->int_cb != NULL) {
         if (reply == NULL)
             job->int_cb(-ENOTCONN, 0, job->cbdata);
         else if (reply->type == REDIS_REPLY_ERROR)
@@ -325,6 +326,7 @@ void rda_client_command(rda_client_t *c, int argc, const char **argv, rda_int_cb
     size_t lens[8];
     job->int_cb = cb;
     job->cbdata = cbdata;
+    job->is_command = true;
     assert(argc > 0 && argc <= (int)ARRAY_SIZE(lens));
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);

@@ -70,8 +70,8 @@ void rda_client_cancel(rda_client_t *c, rda_job_t *job);
  * (an error reply). */
 typedef void (*rda_int_cb)(int status, long long value, void *cbdata);
 /** Sends a command of 1 to 8 NUL-terminated arguments on the publishing connection (copied);
- * cb runs once, later, from the loop. For the application's own keys (rate limits shared by the
- * nodes: INCR, PEXPIRE, PTTL, SET ... PX). */
+ * cb (NULL: no answer wanted) runs once, later, from the loop. For the application's own keys (rate
+ * limits shared by the nodes: INCR, PEXPIRE, PTTL, SET ... PX). */
 void rda_client_command(rda_client_t *c, int argc, const char **argv, rda_int_cb cb, void *cbdata);
 
 #endif

@@ -143,6 +143,77 @@ int srv_http_attach_engine(srv_http_t *http, eio_server_t *eio)
     return 0;
 }
 
+/* --- h2o's own 413 as JSON --- */
+
+/* h2o answers a body over max_request_entity_size itself, before any handler, in plain text (a
+ * Content-Length over it at once, a chunked body as soon as it grows over it), through the
+ * host's fallback path: a filter there swaps that answer's body for ours under `prefix`. */
+typedef struct st_too_large_filter_t {
+    h2o_filter_t super;
+    char *prefix;
+    char *body;
+} too_large_filter_t;
+
+typedef struct st_too_large_ostream_t {
+    h2o_ostream_t super;
+    too_large_filter_t *f;
+    bool sent;
+} too_large_ostream_t;
+
+static void too_large_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                           h2o_send_state_t state)
+{
+    too_large_ostream_t *o = (too_large_ostream_t *)self;
+    h2o_iovec_t b = h2o_iovec_init(o->f->body, strlen(o->f->body));
+    UNUSED(bufs);
+    if (bufcnt != 0 && !o->sent) {
+        o->sent = true;
+        h2o_ostream_send_next(self, req, &b, 1, state);
+    } else {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+    }
+}
+
+static void too_large_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    too_large_filter_t *f = (too_large_filter_t *)self;
+    size_t plen = strlen(f->prefix);
+    if (req->res.status == 413 && req->input.path.len >= plen &&
+        memcmp(req->input.path.base, f->prefix, plen) == 0) {
+        ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+        if (ct >= 0)
+            req->res.headers.entries[ct].value =
+                h2o_iovec_init(H2O_STRLIT("application/json; charset=utf-8"));
+        req->res.content_length = strlen(f->body);
+        too_large_ostream_t *o = (too_large_ostream_t *)h2o_add_ostream(req, sizeof(*o), slot);
+        o->f = f;
+        o->sent = false;
+        o->super.do_send = too_large_send;
+        slot = &o->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
+static void too_large_dispose(h2o_filter_t *self)
+{
+    too_large_filter_t *f = (too_large_filter_t *)self;
+    free(f->prefix);
+    free(f->body);
+}
+
+int srv_http_set_too_large_body(srv_http_t *http, const char *prefix, const char *json_body)
+{
+    if (http->ctx_inited)
+        return -EBUSY;
+    too_large_filter_t *f =
+        (too_large_filter_t *)h2o_create_filter(&http->host->fallback_path, sizeof(*f));
+    f->prefix = xstrdup(prefix);
+    f->body = xstrdup(json_body);
+    f->super.on_setup_ostream = too_large_setup;
+    f->super.dispose = too_large_dispose;
+    return 0;
+}
+
 int srv_http_add_stop_hook(srv_http_t *http, srv_http_stop_hook hook, void *data)
 {
     http->hooks = xrealloc(http->hooks, (http->hook_count + 1) * sizeof(*http->hooks));

@@ -54,10 +54,13 @@ export function backends() {
   return list;
 }
 
-/** Starts sioc on a fresh store of `backend`; resolves the server plus cleanup. */
+/** Starts sioc on a fresh store of `backend`; resolves the server plus cleanup. The suites
+ * register many accounts from one address: registrations are not limited unless `extra` sets
+ * --register-limit (test/abuse-*.test.mjs do). */
 export async function startChat(backend, extra = []) {
   const store = backend.url();
-  const server = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...extra]);
+  const limit = extra.includes("--register-limit") ? [] : ["--register-limit", "0"];
+  const server = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...limit, ...extra]);
   const stop = server.stop.bind(server);
   server.stop = async () => {
     try {
