@@ -3,10 +3,10 @@
  *
  * An entry holds the failures counted in its window, the time of the last one and the time until
  * which the key is blocked. A failure first forgets a count whose window passed, then counts;
- * past `free` it blocks the key for base << (failures - free - 1), capped. An entry whose window
- * passed and whose block ended has no state left and is dropped by the sweep. Buckets are indexed
- * by a keyed SipHash (libsodium crypto_shorthash with a random key) so that nobody can aim keys
- * at one chain.
+ * from the `free`th on it blocks the key for base << (failures - free), capped. An entry whose
+ * window passed and whose block ended has no state left and is dropped by the sweep. Buckets are
+ * indexed by a keyed SipHash (libsodium crypto_shorthash with a random key) so that nobody can aim
+ * keys at one chain.
  *
  * Redis: a failure is INCR of the count key, PEXPIRE of it, and, when the count INCR returned is
  * past `free`, SET of the block key with the delay as PX. A check asks PTTL of each block key.
@@ -149,13 +149,14 @@ uint64_t srv_ratelimit_check(srv_ratelimit_t *rl, const char *key, uint64_t now_
     return rl->count >= rl->max_keys ? entry_wait(&rl->overflow, now_ms) : 0;
 }
 
-/* The delay of the `failures`th failure under `rule` (0 while within the free ones). */
+/* The delay after the `failures`th failure under `rule`: 0 before the `free`th, then base,
+ * doubling. */
 static uint64_t delay_of(const srv_ratelimit_rule_t *rule, uint64_t failures)
 {
     uint64_t excess, d;
-    if (failures <= rule->free)
+    if (failures < rule->free || failures == 0)
         return 0;
-    excess = failures - rule->free - 1;
+    excess = failures - rule->free;
     if (excess >= 32)
         return rule->max_delay_ms;
     d = rule->base_delay_ms << excess;

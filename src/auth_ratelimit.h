@@ -1,7 +1,8 @@
 /* auth_ratelimit.h - throttling of failed sign-ins and of registrations, per key, with growing
  * delays instead of locks (the OWASP authentication guidance): a key ("lu:<user>|<address>",
- * "la:<address>", "ra:<address>") may fail `free` times; each failure after that blocks it for a
- * delay that doubles from `base_delay_ms` up to `max_delay_ms`; a key is forgotten `window_ms`
+ * "la:<address>", "ra:<address>") may fail `free` times without waiting; the `free`th failure
+ * and each one after it block it for a delay that doubles from `base_delay_ms` up to
+ * `max_delay_ms`; a key is forgotten `window_ms`
  * after its last failure. Keys never name an account alone, so nobody can lock someone else out:
  * the owner signing in from an address that did not fail is never refused.
  *
@@ -24,7 +25,7 @@ typedef struct st_srv_ratelimit_t srv_ratelimit_t;
 
 /** How a kind of key is throttled. */
 typedef struct st_srv_ratelimit_rule_t {
-    unsigned free;          /* failures allowed before any delay */
+    unsigned free;          /* failures before the first delay (>= 1) */
     uint64_t base_delay_ms; /* the first delay; it doubles with each further failure */
     uint64_t max_delay_ms;  /* the longest delay */
     uint64_t window_ms;     /* the key is forgotten this long after its last failure */

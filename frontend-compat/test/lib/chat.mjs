@@ -74,7 +74,7 @@ export async function startChat(backend, extra = []) {
 
 /** One HTTP request (http.mjs's request): resolves {status, headers, text, json}. `body` an
  * object (sent as JSON) or a string/Buffer (sent as is). */
-export async function api(server, method, p, { token, body, headers = {}, timeout = T(10000) } = {}) {
+export async function api(server, method, p, { token, body, headers = {}, timeout = T(10000), localAddress } = {}) {
   const h = { ...headers };
   let payload;
   if (body !== undefined) {
@@ -83,7 +83,7 @@ export async function api(server, method, p, { token, body, headers = {}, timeou
     h["content-length"] = Buffer.byteLength(payload);
   }
   if (token) h.authorization = `Bearer ${token}`;
-  const r = await request(server.url, { method, path: p, headers: h, body: payload, timeout });
+  const r = await request(server.url, { method, path: p, headers: h, body: payload, timeout, localAddress });
   let json;
   try {
     json = r.text ? JSON.parse(r.text) : undefined;
