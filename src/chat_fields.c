@@ -93,6 +93,30 @@ const srv_json_field_t chat_fields_message_send[] = {
 };
 N(chat_fields_message_send);
 
+/* "#" and six hex digits: the colour the web app paints a user's name in ("" clears it). */
+static const char *check_color(const char *s, size_t len)
+{
+    if (len == 0)
+        return NULL;
+    if (len != 7 || s[0] != '#')
+        return "must be a colour like #aa3366";
+    for (size_t i = 1; i < 7; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F')))
+            return "must be a colour like #aa3366";
+    return NULL;
+}
+
+const srv_json_field_t chat_fields_profile_update[] = {
+    {.name = "displayName",
+     .type = SRV_JSON_STRING,
+     .min = 1,
+     .max = CHAT_DISPLAY_NAME_MAX,
+     .check = srv_check_text},
+    {.name = "nameColor", .type = SRV_JSON_STRING, .min = 0, .max = 7, .check = check_color},
+};
+N(chat_fields_profile_update);
+
 const srv_json_field_t chat_fields_message_edit[] = {
     CHAT_FIELD_MESSAGE_BODY,
 };

@@ -144,6 +144,7 @@ void rest_auth_login(rest_op_t *op);
 void rest_auth_refresh(rest_op_t *op);
 void rest_auth_logout(rest_op_t *op);
 void rest_users_me(rest_op_t *op);
+void rest_users_update_me(rest_op_t *op);
 void rest_users_list(rest_op_t *op);
 void rest_users_get(rest_op_t *op);
 
@@ -222,6 +223,8 @@ extern const srv_json_field_t chat_fields_member_add[];
 extern const size_t chat_fields_member_add_n;
 extern const srv_json_field_t chat_fields_message_send[];
 extern const size_t chat_fields_message_send_n;
+extern const srv_json_field_t chat_fields_profile_update[];
+extern const size_t chat_fields_profile_update_n;
 extern const srv_json_field_t chat_fields_message_edit[];
 extern const size_t chat_fields_message_edit_n;
 
@@ -266,6 +269,8 @@ void chat_send_message(srv_chat_t *chat, int64_t chat_id, int64_t author_id, con
 void chat_notify_user(srv_chat_t *chat, int64_t user_id, const char *event, json_t *payload);
 /** Emits `event` with `payload` (borrowed) to the room of chat `chat_id` (room chat:<id>). */
 void chat_notify_chat(srv_chat_t *chat, int64_t chat_id, const char *event, json_t *payload);
+/** Emits `event` with `payload` (borrowed) to every socket of the namespace /chat. */
+void chat_notify_all(srv_chat_t *chat, const char *event, json_t *payload);
 /** Makes every socket of `user_id` join / leave the room of `chat_id`. */
 void chat_notify_join(srv_chat_t *chat, int64_t user_id, int64_t chat_id);
 void chat_notify_leave(srv_chat_t *chat, int64_t user_id, int64_t chat_id);
@@ -280,6 +285,8 @@ chat_rt_t *chat_rt_new(srv_chat_t *chat, sio_server_t *io);
 void chat_rt_free(srv_chat_t *chat);
 /** Emits `event` with `payload` (borrowed) to `room`; no-op without Socket.IO. */
 void chat_rt_notify_room(srv_chat_t *chat, const char *room, const char *event, json_t *payload);
+/** Emits `event` with `payload` (borrowed) to the whole namespace; no-op without Socket.IO. */
+void chat_rt_notify_all(srv_chat_t *chat, const char *event, json_t *payload);
 /** Makes the sockets in `from_room` join / leave `room`. */
 void chat_rt_room_join(srv_chat_t *chat, const char *from_room, const char *room);
 void chat_rt_room_leave(srv_chat_t *chat, const char *from_room, const char *room);

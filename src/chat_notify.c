@@ -20,6 +20,11 @@ void chat_notify_chat(srv_chat_t *chat, int64_t chat_id, const char *event, json
     chat_rt_notify_room(chat, room, event, payload);
 }
 
+void chat_notify_all(srv_chat_t *chat, const char *event, json_t *payload)
+{
+    chat_rt_notify_all(chat, event, payload);
+}
+
 void chat_notify_join(srv_chat_t *chat, int64_t user_id, int64_t chat_id)
 {
     char from[40], room[40];

@@ -180,6 +180,12 @@ void chat_rt_notify_room(srv_chat_t *chat, const char *room, const char *event, 
         emit_to_room(chat, room, event, payload);
 }
 
+void chat_rt_notify_all(srv_chat_t *chat, const char *event, json_t *payload)
+{
+    if (chat->rt != NULL)
+        sio_namespace_emit(chat->rt->nsp, event, json_pack("[O]", payload), NULL, 0);
+}
+
 void chat_rt_room_join(srv_chat_t *chat, const char *from_room, const char *room)
 {
     if (chat->rt != NULL)

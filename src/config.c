@@ -95,6 +95,8 @@ static const opt_t options[] = {
      "URL", "storage: sqlite:FILE or postgres://..."},
     {"redis", OPT_STR, FIELD(redis), 0, 0, check_redis, true, NULL, "URL",
      "Redis adapter URL, redis://HOST:PORT (unset: single node)"},
+    {"web-root", OPT_STR, FIELD(web_root), 0, 0, check_nonempty, false, "frontend-compat/web/out",
+     "DIR", "directory of the web app's static build, served at /"},
     {"jwt-secret", OPT_STR, FIELD(jwt_secret), 0, 0, check_nonempty, true, NULL, "SECRET",
      "HS256 key of the chat service's tokens"},
     {"production", OPT_BOOL, FIELD(production), 0, 0, NULL, false, "false", NULL,

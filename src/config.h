@@ -44,6 +44,7 @@ typedef struct st_srv_config_t {
     unsigned max_disconnection_duration_ms; /* 120000: recovery window */
     char *database;                         /* "sqlite:data/sioc.db" or "postgres://..." */
     char *redis;                            /* NULL, or "redis://host:port" */
+    char *web_root;                         /* "frontend-compat/web/out": the app at / */
     char *jwt_secret;                       /* NULL */
     bool production;                        /* false */
     bool bench_app;                         /* false */

@@ -108,7 +108,8 @@ static int on_path_req(h2o_handler_t *self, h2o_req_t *req)
     return h->cb(req, h->data);
 }
 
-int srv_http_add_handler(srv_http_t *http, const char *path, srv_http_on_req cb, void *data)
+int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
+                               unsigned flags)
 {
     if (http->ctx_inited)
         return -EBUSY;
@@ -117,7 +118,17 @@ int srv_http_add_handler(srv_http_t *http, const char *path, srv_http_on_req cb,
     h->super.on_req = on_path_req;
     h->cb = cb;
     h->data = data;
+    if (flags & SRV_HTTP_COMPRESS) {
+        /* level 6 like nginx's gzip_comp_level default; small bodies are not worth a frame */
+        h2o_compress_args_t args = {.min_size = 256, .gzip = {.quality = 6}, .brotli = {-1}};
+        h2o_compress_register(pathconf, &args);
+    }
     return 0;
+}
+
+int srv_http_add_handler(srv_http_t *http, const char *path, srv_http_on_req cb, void *data)
+{
+    return srv_http_add_handler_flags(http, path, cb, data, 0);
 }
 
 int srv_http_attach_engine(srv_http_t *http, eio_server_t *eio)

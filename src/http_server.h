@@ -48,6 +48,13 @@ srv_http_t *srv_http_new(uv_loop_t *loop, size_t max_request_entity_size);
  * `data` is borrowed. Returns 0, -EBUSY if already listening. */
 int srv_http_add_handler(srv_http_t *http, const char *path, srv_http_on_req cb, void *data);
 
+/** Flags of srv_http_add_handler_flags. */
+#define SRV_HTTP_COMPRESS 0x1u /* gzip the answers (h2o's filter) when the client accepts it */
+
+/** srv_http_add_handler with `flags` (SRV_HTTP_* bits). */
+int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
+                               unsigned flags);
+
 /** Attaches an engine (eio_server_attach on our host) and remembers it for the graceful stop.
  * Before srv_http_listen only; free `eio` after the stop and before srv_http_free.
  * Returns 0, -EBUSY if already listening, or the engine's error. */

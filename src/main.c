@@ -24,6 +24,7 @@
 #include "src/echo_engine.h"
 #include "src/http_server.h"
 #include "src/redis_wiring.h"
+#include "src/web_static.h"
 #include "storage/storage.h"
 
 #define LOG_MOD "main"
@@ -42,6 +43,7 @@ typedef struct st_app_t {
     store_t *store;        /* --database */
     bool store_closed;
     srv_chat_t *chat;         /* the chat service: /v1/api, /docs, namespace /chat */
+    srv_web_t *web;           /* the web app at / (chat mode only) */
     srv_echo_app_t *echo_app; /* --echo: the Socket.IO echo app on conf.path */
     void *redis;              /* --redis: the Redis client (srv_redis_setup) */
     eio_config_t echo_conf;   /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
@@ -120,7 +122,10 @@ static int setup_app(app_t *app)
     app->chat = srv_chat_new(&app->loop, &app->conf, app->store, app->io);
     if (app->chat == NULL)
         return -1;
-    return srv_chat_register_routes(app->chat, app->http) == 0 ? 0 : -1;
+    if (srv_chat_register_routes(app->chat, app->http) != 0)
+        return -1;
+    app->web = srv_web_new(app->conf.web_root); /* the catch-all "/": registered last */
+    return srv_web_register(app->web, app->http) == 0 ? 0 : -1;
 }
 
 /* --echo: the raw Engine.IO echo at /engine.io/ with the same options. */
@@ -190,6 +195,7 @@ static int teardown(app_t *app)
     eio_server_free(app->echo);
 
     srv_http_free(app->http);
+    srv_web_free(app->web);
     uv_walk(&app->loop, close_walk_cb, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);
     int lrc = uv_loop_close(&app->loop);

@@ -305,6 +305,30 @@ void rest_users_me(rest_op_t *op)
     rest_op_issued(op, rc, "user");
 }
 
+/* The profile was stored: answer, and tell every connected client (their lists show the name and
+ * its colour). */
+static void on_profile_updated(void *cbdata, int status, const store_user_t *user)
+{
+    rest_op_t *op = cbdata;
+    json_t *u;
+    if (!rest_op_proceed(op, status, "user"))
+        return;
+    u = chat_json_user(op->chat, user);
+    json_t *ev = json_pack("{s:O}", "user", u);
+    chat_notify_all(op->chat, "user:updated", ev);
+    json_decref(ev);
+    rest_op_reply_json(op, 200, u);
+}
+
+void rest_users_update_me(rest_op_t *op)
+{
+    const char *name = srv_json_str(op->body, "displayName");
+    const char *color = srv_json_str(op->body, "nameColor");
+    int rc =
+        store_user_update(op->chat->store, op->user_id, name, color, NULL, on_profile_updated, op);
+    rest_op_issued(op, rc, "user");
+}
+
 void rest_users_get(rest_op_t *op)
 {
     int rc = store_user_get(op->chat->store, op->params.ids[0], on_user, op);

@@ -28,6 +28,7 @@ static const route_def_t defs[] = {
     {"POST", "/v1/api/auth/refresh", rest_auth_refresh, false, F(refresh), false},
     {"POST", "/v1/api/auth/logout", rest_auth_logout, true, F(logout), true},
     {"GET", "/v1/api/users/me", rest_users_me, true, NULL, NULL, false},
+    {"PATCH", "/v1/api/users/me", rest_users_update_me, true, F(profile_update), false},
     {"GET", "/v1/api/users", rest_users_list, true, NULL, NULL, false},
     {"GET", "/v1/api/users/:id", rest_users_get, true, NULL, NULL, false},
     {"GET", "/v1/api/chats", rest_chats_mine, true, NULL, NULL, false},
@@ -172,7 +173,8 @@ static bool apply_cors(srv_chat_t *chat, h2o_req_t *req)
     if (chat->conf->cors_credentials)
         add_header(req, "access-control-allow-credentials", H2O_STRLIT("true"));
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("OPTIONS"))) {
-        add_header(req, "access-control-allow-methods", H2O_STRLIT("GET, POST, PUT, DELETE"));
+        add_header(req, "access-control-allow-methods",
+                   H2O_STRLIT("GET, POST, PUT, PATCH, DELETE"));
         add_header(req, "access-control-allow-headers", H2O_STRLIT("Authorization, Content-Type"));
         add_header(req, "access-control-max-age", H2O_STRLIT("600"));
         rest_send_text(req, 204, NULL, "", 0);

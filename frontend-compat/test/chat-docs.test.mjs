@@ -13,6 +13,7 @@ const ROUTES = [
   "POST /v1/api/auth/refresh",
   "POST /v1/api/auth/logout",
   "GET /v1/api/users/me",
+  "PATCH /v1/api/users/me",
   "GET /v1/api/users",
   "GET /v1/api/users/{id}",
   "GET /v1/api/chats",
