@@ -62,9 +62,12 @@ test("two users chat 1:1 in the web app", { timeout: T(120000) }, async (t) => {
   await b.getByRole("button", { name: "Send" }).click();
   await msgsA.getByRole("listitem").filter({ hasText: "bob" }).filter({ hasText: "hi alice" }).waitFor();
   await shot(a, "chat-light");
+  await a.getByRole("button", { name: "Dark theme" }).click();
+  await shot(a, "chat-dark");
   await a.reload();
   await a.getByRole("list", { name: "Messages" }).getByText("hi alice").waitFor();
   await a.getByRole("list", { name: "Messages" }).getByText("hello bob").waitFor();
+  await a.getByRole("button", { name: "Light theme" }).waitFor(); // the theme survived the reload
   await a.setViewportSize({ width: 375, height: 720 });
   await shot(a, "chat-375");
 });

@@ -11,6 +11,7 @@ import { displayName, useGetUsersQuery } from "@/features/users/usersApi";
 import Conversation from "@/features/messages/Conversation";
 import { chatOpened } from "./openChatSlice";
 import { chatTitle, useCreateGroupMutation, useGetChatsQuery, useOpenPrivateMutation } from "./chatsApi";
+import ThemeToggle from "@/features/theme/ThemeToggle";
 import styles from "./ChatApp.module.css";
 
 export default function ChatApp() {
@@ -54,6 +55,7 @@ function Signed() {
             {(me?.displayName || me?.username || "?").slice(0, 2).toUpperCase()}
           </span>
           <span>{me?.displayName || me?.username}</span>
+          <ThemeToggle />
           <button onClick={() => void logout()}>Log out</button>
         </div>
         <label className={styles.search}>
