@@ -68,6 +68,15 @@ test("two users chat 1:1 in the web app", { timeout: T(120000) }, async (t) => {
   await a.getByRole("list", { name: "Messages" }).getByText("hi alice").waitFor();
   await a.getByRole("list", { name: "Messages" }).getByText("hello bob").waitFor();
   await a.getByRole("button", { name: "Light theme" }).waitFor(); // the theme survived the reload
+  // a third user logs in and out: she comes and goes in the others' Online users
+  const c = await (await browser.newContext()).newPage();
+  await register(c, server.url, "eve");
+  const eveAtA = a.getByRole("list", { name: "Online users" }).getByText("eve");
+  await eveAtA.waitFor();
+  await c.getByRole("button", { name: "Log out" }).click();
+  await c.getByRole("button", { name: "Log in" }).waitFor();
+  await eveAtA.waitFor({ state: "detached" });
+  assert.equal(await b.getByRole("list", { name: "Online users" }).getByText("eve").count(), 0);
   await a.setViewportSize({ width: 375, height: 720 });
   await shot(a, "chat-375");
 });
