@@ -56,5 +56,8 @@ build_web() {
         return 0
     fi
     echo "==> building the web app (frontend-compat/web)"
-    (cd "$WEB" && NEXT_TELEMETRY_DISABLED=1 npx next build)
+    (cd "$WEB" && NEXT_TELEMETRY_DISABLED=1 npx next build) || return 1
+    # precompressed copies: sioc sends name.gz as is to clients that accept gzip
+    find "$WEB/out" -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.txt' \
+        -o -name '*.svg' -o -name '*.json' \) -size +1k -exec gzip -9kf {} +
 }
