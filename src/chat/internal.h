@@ -60,12 +60,12 @@ struct st_srv_chat_t {
     srv_ratelimit_rule_t login_account; /* failures per (user name, address) */
     srv_ratelimit_rule_t login_address; /* failures per address */
     srv_ratelimit_rule_t registration;  /* registrations per address (free 0: no limit) */
-    rest_op_t *ops;                 /* in-flight REST operations (doubly linked) */
-    chat_presence_t *presence;      /* who is connected, away, in which presence channel */
-    chat_sendq_t *sendq;            /* per-chat queues of message sends (send.c) */
-    chat_rt_t *rt;                  /* the Socket.IO side, NULL without a Socket.IO server */
-    sio_namespace_t *nsp;           /* its namespace "/chat" (notify.c emits to it), or NULL */
-    char *openapi;                  /* the OpenAPI document, NULL if it could not be read */
+    rest_op_t *ops;                     /* in-flight REST operations (doubly linked) */
+    chat_presence_t *presence;          /* who is connected, away, in which presence channel */
+    chat_sendq_t *sendq;                /* per-chat queues of message sends (send.c) */
+    chat_rt_t *rt;                      /* the Socket.IO side, NULL without a Socket.IO server */
+    sio_namespace_t *nsp;               /* its namespace "/chat" (notify.c emits to it), or NULL */
+    char *openapi;                      /* the OpenAPI document, NULL if it could not be read */
     size_t openapi_len;
     char *web_root; /* src/web (absolute), for /docs */
 };
