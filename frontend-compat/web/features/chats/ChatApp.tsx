@@ -8,11 +8,17 @@ import { selectMe, selectSignedIn } from "@/features/auth/authSlice";
 import { useLogoutMutation } from "@/features/auth/authApi";
 import { useGetConnectionQuery } from "@/features/connection/connectionApi";
 import { displayName, useGetUsersQuery } from "@/features/users/usersApi";
-import Conversation from "@/features/messages/Conversation";
+import dynamic from "next/dynamic";
 import { chatOpened } from "./openChatSlice";
 import { chatTitle, useCreateGroupMutation, useGetChatsQuery, useOpenPrivateMutation } from "./chatsApi";
 import ThemeToggle from "@/features/theme/ThemeToggle";
 import styles from "./ChatApp.module.css";
+
+// the conversation (virtual list, composer) is its own chunk, fetched when a chat is opened
+const Conversation = dynamic(() => import("@/features/messages/Conversation"), {
+  ssr: false,
+  loading: () => <p className={styles.empty}>Loading messages…</p>,
+});
 
 export default function ChatApp() {
   const signedIn = useAppSelector(selectSignedIn);
