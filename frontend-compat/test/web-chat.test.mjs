@@ -1,82 +1,59 @@
 // web-chat.test.mjs - the web app (frontend-compat/web/out, served by `sioc --web-root`) in the
 // Debian chromium driven by playwright-core: two users in two browser contexts register, see
-// each other in `Online users`, chat 1:1 both ways, and a reload keeps the history. Driven only
-// by role, label and text. Fails (never skips) when the app has not been built.
-// SIOC_SCREENSHOTS=1 writes docs/screenshots/*.png.
+// each other in `Online users`, chat 1:1 both ways, and a reload keeps the history and the theme;
+// a third user logging out leaves the others' `Online users`. Driven only by role, label and
+// text. Fails (never skips) when the app has not been built. SIOC_SCREENSHOTS=1 writes
+// docs/screenshots/*.png.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { startSioc, T } from "./lib/server.mjs";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const OUT = path.join(here, "..", "web", "out");
-const SHOTS = path.join(here, "..", "..", "docs", "screenshots");
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"];
-
-async function register(page, url, name) {
-  await page.goto(`${url}/register`);
-  await page.getByLabel("Username").fill(name);
-  await page.getByLabel("Password").fill("password-123");
-  await page.getByRole("button", { name: "Register" }).click();
-  await page.getByRole("button", { name: "Log out" }).waitFor();
-}
+import { T } from "./lib/server.mjs";
+import { messageItem, registerIn, say, shot, startWeb } from "./lib/web.mjs";
 
 test("two users chat 1:1 in the web app", { timeout: T(120000) }, async (t) => {
-  assert.ok(fs.existsSync(path.join(OUT, "chat.html")), `the web app is not built: ${OUT}/chat.html missing`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sioc-web-"));
-  const server = await startSioc(["--web-root", OUT, "--database", `sqlite:${dir}/chat.db`, "--jwt-secret", "web-test-secret-0123456789abcdef"]);
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const shot = async (page, name) => {
-    if (process.env.SIOC_SCREENSHOTS === "1") {
-      fs.mkdirSync(SHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
-    }
-  };
+  const env = await startWeb();
+  t.after(env.close);
+  const { server, browser } = env;
   const a = await (await browser.newContext()).newPage();
-  const b = await (await browser.newContext()).newPage();
   await a.goto(`${server.url}/login`);
   await a.getByRole("button", { name: "Log in" }).waitFor();
   await shot(a, "login");
-  await register(a, server.url, "alice");
-  await register(b, server.url, "bob");
-  const onlineA = a.getByRole("list", { name: "Online users" });
-  await onlineA.getByRole("button", { name: /bob/ }).click();
-  await b.getByRole("list", { name: "Online users" }).getByText("alice").waitFor();
-  await a.getByLabel("Message", { exact: true }).fill("hello bob");
-  await a.getByLabel("Message", { exact: true }).press("Enter");
-  const msgsA = a.getByRole("list", { name: "Messages" });
-  await msgsA.getByRole("listitem").filter({ hasText: "alice" }).filter({ hasText: "hello bob" }).waitFor();
-  await b.getByRole("list", { name: "Chats" }).getByRole("button", { name: /alice/ }).click();
-  const msgsB = b.getByRole("list", { name: "Messages" });
-  await msgsB.getByRole("listitem").filter({ hasText: "hello bob" }).waitFor();
-  await b.getByLabel("Message", { exact: true }).fill("hi alice");
-  await b.getByRole("button", { name: "Send" }).click();
-  await msgsA.getByRole("listitem").filter({ hasText: "bob" }).filter({ hasText: "hi alice" }).waitFor();
-  await shot(a, "chat-light");
-  await a.getByRole("button", { name: "Dark theme" }).click();
-  await shot(a, "chat-dark");
-  await a.reload();
-  await a.getByRole("list", { name: "Messages" }).getByText("hi alice").waitFor();
-  await a.getByRole("list", { name: "Messages" }).getByText("hello bob").waitFor();
-  await a.getByRole("button", { name: "Light theme" }).waitFor(); // the theme survived the reload
+  await a.goto(`${server.url}/register`);
+  await a.getByLabel("Display name").waitFor();
+  await shot(a, "register");
+  await a.close();
+  const alice = await registerIn(browser, server.url, "alice");
+  await alice.getByRole("heading", { name: /Welcome, alice/ }).waitFor();
+  await shot(alice, "chat-empty");
+  const bob = await registerIn(browser, server.url, "bob");
+  await alice.getByRole("list", { name: "Online users" }).getByRole("button", { name: /bob/ }).click();
+  await bob.getByRole("list", { name: "Online users" }).getByText("alice").waitFor();
+  await alice.getByText("No messages yet — say hello.").waitFor();
+  await say(alice, "hello bob");
+  await messageItem(alice, "hello bob", "alice").waitFor();
+  await bob.getByRole("list", { name: "Chats" }).getByRole("button", { name: /alice/ }).click();
+  await messageItem(bob, "hello bob").waitFor();
+  await bob.getByLabel("Message", { exact: true }).fill("hi alice");
+  await bob.getByRole("button", { name: "Send" }).click();
+  await messageItem(alice, "hi alice", "bob").waitFor();
+  await alice.getByText("Seen by bob").waitFor(); // bob's read position reached alice's message
+  await shot(alice, "chat-light");
+  await alice.getByRole("button", { name: "Dark theme" }).click();
+  await shot(alice, "chat-dark");
+  await alice.reload();
+  await messageItem(alice, "hi alice").waitFor();
+  await messageItem(alice, "hello bob").waitFor();
+  await alice.getByRole("button", { name: "Light theme" }).waitFor(); // the theme survived the reload
   // a third user logs in and out: she comes and goes in the others' Online users
-  const c = await (await browser.newContext()).newPage();
-  await register(c, server.url, "eve");
-  const eveAtA = a.getByRole("list", { name: "Online users" }).getByText("eve");
+  const eve = await registerIn(browser, server.url, "eve");
+  const eveAtA = alice.getByRole("list", { name: "Online users" }).getByText("eve");
   await eveAtA.waitFor();
-  await c.getByRole("button", { name: "Log out" }).click();
-  await c.getByRole("button", { name: "Log in" }).waitFor();
+  await eve.getByRole("button", { name: "Log out" }).click();
+  await eve.getByRole("button", { name: "Log in" }).waitFor();
   await eveAtA.waitFor({ state: "detached" });
-  assert.equal(await b.getByRole("list", { name: "Online users" }).getByText("eve").count(), 0);
-  await a.setViewportSize({ width: 375, height: 720 });
-  await shot(a, "chat-375");
+  assert.equal(await bob.getByRole("list", { name: "Online users" }).getByText("eve").count(), 0);
+  await alice.setViewportSize({ width: 375, height: 720 });
+  await shot(alice, "chat-375");
+  await alice.getByRole("button", { name: "Back" }).click();
+  await alice.getByRole("list", { name: "Chats" }).waitFor();
+  await shot(alice, "chat-375-list");
 });

@@ -6,8 +6,6 @@ import type { ProfileUpdate, User } from "@/lib/types";
 import { userUpdated } from "@/features/auth/authSlice";
 import { usersApi } from "@/features/users/usersApi";
 
-export const NAME_COLORS = ["#1f6feb", "#0a7d53", "#b35900", "#c0245c", "#7a3fd1", "#0b7a8a", "#8a6a00", "#5a6472"];
-
 export const profileApi = api.injectEndpoints({
   endpoints: (build) => ({
     updateProfile: build.mutation<User, ProfileUpdate>({
