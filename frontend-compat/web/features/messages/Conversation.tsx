@@ -4,7 +4,7 @@
 // on hover or focus, actions (react; edit and delete for one's own), "Seen by" under the newest
 // message each member has read, pending/failed outbox messages, the typing line, and the
 // composer (`Message` field: Enter sends, Shift+Enter new line; `Emoji` picker; `Send`).
-import { forwardRef, useEffect, useMemo, useRef, useState, type HTMLAttributes, type KeyboardEvent } from "react";
+import { forwardRef, memo, useCallback, useEffect, useMemo, useRef, useState, type HTMLAttributes, type KeyboardEvent } from "react";
 import dynamic from "next/dynamic";
 import { Virtuoso } from "react-virtuoso";
 import { useAppDispatch, useAppSelector } from "@/lib/hooks";
@@ -50,6 +50,14 @@ export default function Conversation({ chat }: { chat: Chat }) {
   const outbox = useAppSelector(selectOutbox);
   const [loadOlder] = useLoadOlderMutation();
   const [markRead] = useMarkReadMutation();
+  const [reactM] = useReactMutation();
+  const [deleteM] = useDeleteMessageMutation();
+  // stable across renders so that memoized rows re-render only when their own data changes
+  const onReact = useCallback(
+    (m: Message, emoji: string, add: boolean) => void reactM({ messageId: m.id, chatId: m.chatId, emoji, add }),
+    [reactM],
+  );
+  const onDelete = useCallback((m: Message) => deleteM({ messageId: m.id, chatId: m.chatId }).then(() => undefined), [deleteM]);
   const pending = useMemo(() => {
     const have = new Set((data?.messages ?? []).map((m) => m.clientMsgId));
     return outbox.filter((o) => o.chatId === chat.id && !have.has(o.clientMsgId));
@@ -81,7 +89,7 @@ export default function Conversation({ chat }: { chat: Chat }) {
           components={{ List }}
           computeItemKey={(_i, r) => r.key}
           itemContent={(_i, r) => (
-            <MessageRow row={r} chat={chat} users={users} meId={me?.id ?? 0} seenBy={r.message ? seen.get(r.message.id) : undefined} />
+            <MessageRow row={r} users={users} meId={me?.id ?? 0} seenBy={r.message ? seen.get(r.message.id) : undefined} onReact={onReact} onDelete={onDelete} />
           )}
         />
       ) : null}
@@ -106,12 +114,20 @@ function Skeleton() {
   );
 }
 
-function MessageRow({ row, chat, users, meId, seenBy }: { row: Row; chat: Chat; users: UsersById | undefined; meId: number; seenBy?: number[] }) {
+interface RowProps {
+  row: Row;
+  users: UsersById | undefined;
+  meId: number;
+  seenBy?: number[];
+  onReact: (m: Message, emoji: string, add: boolean) => void;
+  onDelete: (m: Message) => Promise<void>;
+}
+
+/** One message; memoized: scrolling mounts rows, it does not re-render those already shown. */
+const MessageRow = memo(function MessageRow({ row, users, meId, seenBy, onReact, onDelete }: RowProps) {
   const dispatch = useAppDispatch();
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
-  const [react] = useReactMutation();
-  const [del] = useDeleteMessageMutation();
   const author = users?.[row.authorId];
   const name = displayName(users, row.authorId);
   const m = row.message;
@@ -156,7 +172,7 @@ function MessageRow({ row, chat, users, meId, seenBy }: { row: Row; chat: Chat; 
                   aria-pressed={minePicked}
                   title={who}
                   aria-label={`${r.emoji} ${r.count}, ${who}`}
-                  onClick={() => void react({ messageId: m.id, chatId: chat.id, emoji: r.emoji, add: !minePicked })}
+                  onClick={() => onReact(m, r.emoji, !minePicked)}
                 >
                   {r.emoji} {r.count}
                 </button>
@@ -172,7 +188,7 @@ function MessageRow({ row, chat, users, meId, seenBy }: { row: Row; chat: Chat; 
             {confirming ? (
               <>
                 <span className={styles.ask}>Delete this message?</span>
-                <button onClick={() => void del({ messageId: m.id, chatId: chat.id }).then(() => setConfirming(false))}>Delete</button>
+                <button onClick={() => void onDelete(m).then(() => setConfirming(false))}>Delete</button>
                 <button onClick={() => setConfirming(false)}>Cancel</button>
               </>
             ) : (
@@ -183,7 +199,7 @@ function MessageRow({ row, chat, users, meId, seenBy }: { row: Row; chat: Chat; 
                     aria-label={`React with ${e}`}
                     onClick={() => {
                       const has = m.reactions?.some((r) => r.emoji === e && r.userIds.includes(meId));
-                      void react({ messageId: m.id, chatId: chat.id, emoji: e, add: !has });
+                      onReact(m, e, !has);
                     }}
                   >
                     {e}
@@ -198,7 +214,7 @@ function MessageRow({ row, chat, users, meId, seenBy }: { row: Row; chat: Chat; 
       </div>
     </div>
   );
-}
+});
 
 function EditBox({ message, onDone }: { message: Message; onDone: () => void }) {
   const [text, setText] = useState(message.body);

@@ -5,11 +5,30 @@ import { makeStore } from "@/lib/store";
 import { setApiOrigin } from "@/lib/api";
 import { installSocket, type ChatSocket } from "@/lib/socket";
 import type { Message } from "@/lib/types";
-import { mergeNewest, messagesApi, upsertMessage } from "./messagesApi";
+import { mergeNewest, messagesApi, prependOlder, upsertMessage } from "./messagesApi";
 import outbox, { delivered, failed, queued } from "./outboxSlice";
 
 const msg = (seq: number, extra: Partial<Message> = {}): Message => ({
   id: seq, chatId: 1, seq, authorId: 2, body: `m${seq}`, createdAt: seq, deleted: false, ...extra,
+});
+
+describe("prependOlder", () => {
+  it("puts an older page in front, in seq order", () => {
+    const list = [msg(51), msg(52)];
+    prependOlder(list, [msg(49), msg(50)]);
+    expect(list.map((m) => m.seq)).toEqual([49, 50, 51, 52]);
+  });
+  it("merges an overlapping page without duplicates, taking the page's copy", () => {
+    const list = [msg(50), msg(51)];
+    prependOlder(list, [msg(48), msg(49), msg(50, { body: "edited" })]);
+    expect(list.map((m) => m.seq)).toEqual([48, 49, 50, 51]);
+    expect(list[2]!.body).toBe("edited");
+  });
+  it("fills an empty list", () => {
+    const list: Message[] = [];
+    prependOlder(list, [msg(1), msg(2)]);
+    expect(list.map((m) => m.seq)).toEqual([1, 2]);
+  });
 });
 
 function fakeSocket() {

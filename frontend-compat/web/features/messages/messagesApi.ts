@@ -34,6 +34,17 @@ export function upsertMessage(list: Message[], m: Message) {
   list.splice(at, 0, m);
 }
 
+/** Adds an older page (seq order) in front of `list`. The page normally ends before the first
+ * cached message: then it is one splice, without looking at the cached messages (on a history of
+ * thousands, a per-message search through the draft is what made scrolling back stutter). An
+ * overlapping page (messages arrived in between) goes through upsertMessage. */
+export function prependOlder(list: Message[], page: Message[]) {
+  const firstSeq = list.length ? list[0]!.seq : Infinity;
+  const older = page.filter((m) => m.seq < firstSeq);
+  list.unshift(...older);
+  if (older.length < page.length) for (const m of page) if (m.seq >= firstSeq) upsertMessage(list, m);
+}
+
 /** Merges a freshly fetched newest page into what is cached. If the page does not reach back to
  * what is cached (more was missed than one page), the cache restarts from the page. */
 export function mergeNewest(current: MessagesData, incoming: MessagesData): MessagesData {
@@ -119,7 +130,7 @@ export const messagesApi = api.injectEndpoints({
         const page = byAscendingSeq(res.data as MessagesPage);
         queryApi.dispatch(
           messagesApi.util.updateQueryData("getMessages", chatId, (d) => {
-            for (const m of page.messages) upsertMessage(d.messages, m);
+            prependOlder(d.messages, page.messages);
             d.nextBefore = page.nextBefore;
           }),
         );
