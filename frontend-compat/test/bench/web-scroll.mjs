@@ -28,7 +28,6 @@ await a.getByRole("list", { name: "Messages" }).getByText(`message ${N} `, { exa
 const scroller = '[data-testid="virtuoso-scroller"]';
 const loadStart = Date.now();
 for (let k = 0; k < 400; k++) {
-  const loaded = await a.evaluate(() => document.querySelector('[aria-label="Messages"]')?.getAttribute("data-loaded"));
   await a.evaluate((s) => document.querySelector(s)?.scrollTo(0, 0), scroller);
   await a.waitForTimeout(60);
   const first = await a.evaluate(() => {
@@ -37,7 +36,6 @@ for (let k = 0; k < 400; k++) {
     return m ? Number(m[1]) : 0;
   });
   if (first && first <= N - 2000) break;
-  void loaded;
 }
 console.log(`scrolled back to 2,000 messages in ${((Date.now() - loadStart) / 1000).toFixed(1)} s`);
 const stats = await a.evaluate(async (s) => {

@@ -15,14 +15,14 @@ export const OUT = path.join(here, "..", "..", "web", "out");
 const SHOTS = path.join(here, "..", "..", "..", "docs", "screenshots");
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"];
 
-/** Starts sioc on the built app with a fresh store and chromium; resolves {server, browser, args,
- * restart(), close()}. Fails (never skips) when the app is not built. `restart` stops sioc and
- * starts it again on the same port and store. */
+/** Starts sioc on the built app with a fresh store and chromium; resolves {server, browser,
+ * stopServer(), startServer(), close()}. Fails (never skips) when the app is not built.
+ * startServer() after stopServer() starts sioc again on the same port and store. */
 export async function startWeb(prefix = "sioc-web-") {
   assert.ok(fs.existsSync(path.join(OUT, "chat.html")), `the web app is not built: ${OUT}/chat.html missing`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const args = ["--web-root", OUT, "--database", `sqlite:${dir}/chat.db`, "--jwt-secret", "web-test-secret-0123456789abcdef"];
-  const env = { server: await startSioc(args), args };
+  const env = { server: await startSioc(args) };
   env.browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
   env.stopServer = () => env.server.stop();
   env.startServer = async () => (env.server = await startSioc(args, { port: env.server.port }));

@@ -12,12 +12,12 @@ import type { Chat, User } from "@/lib/types";
 import { selectMe, selectSignedIn } from "@/features/auth/authSlice";
 import { useLogoutMutation } from "@/features/auth/authApi";
 import { useGetConnectionQuery } from "@/features/connection/connectionApi";
-import { displayName, useGetUsersQuery, type UsersById } from "@/features/users/usersApi";
+import { displayName, useGetUsersQuery, userName, type UsersById } from "@/features/users/usersApi";
 import { useSearchMessagesQuery } from "@/features/messages/messagesApi";
 import ProfileDialog from "@/features/profile/ProfileDialog";
 import ThemeToggle from "@/features/theme/ThemeToggle";
 import { chatOpened } from "./openChatSlice";
-import { chatTitle, useGetChatsQuery, useLeaveChannelMutation, useOpenPrivateMutation } from "./chatsApi";
+import { chatTitle, peerOf, useGetChatsQuery, useLeaveChannelMutation, useOpenPrivateMutation } from "./chatsApi";
 import ChannelsDialog from "./ChannelsDialog";
 import { GroupSettingsDialog, NewGroupDialog } from "./GroupDialog";
 import styles from "./ChatApp.module.css";
@@ -79,14 +79,13 @@ function Signed() {
   const shown = (chats ?? []).filter((c) => chatTitle(c, nameOf, me?.id).toLowerCase().includes(q));
   const current = chats?.find((c) => c.id === chatId);
   const reconnecting = conn.data?.state === "reconnecting";
-  const meUser = me ? (users?.[me.id] ?? me) : null;
-  const myName = meUser?.displayName || meUser?.username || "";
+  const myName = me ? userName(me) : "";
   return (
     <div className={styles.app} data-open={current ? "chat" : "list"}>
       {reconnecting ? <div role="status" className={styles.banner}>Connection lost — reconnecting…</div> : null}
       <aside className={styles.side}>
         <div className={styles.me}>
-          <Avatar user={meUser} name={myName} size={36} />
+          <Avatar user={me} name={myName} size={36} />
           <div className={styles.meText}>
             <strong>{myName}</strong>
             <span className={styles.meStatus}>
@@ -140,7 +139,7 @@ function Signed() {
                 }}
               >
                 <span className={styles.dot} data-status={u.status} aria-label={u.status} />
-                <span className={styles.person} style={{ "--name": colorOf(u) } as React.CSSProperties}>{u.displayName || u.username}</span>
+                <span className={styles.person} style={{ "--name": colorOf(u) } as React.CSSProperties}>{userName(u)}</span>
               </button>
             </li>
           ))}
@@ -161,7 +160,7 @@ function Signed() {
           </div>
         )}
       </main>
-      {meUser ? <ProfileDialog me={meUser} open={dialog === "profile"} onClose={() => setDialog(null)} /> : null}
+      {me ? <ProfileDialog me={me} open={dialog === "profile"} onClose={() => setDialog(null)} /> : null}
       <ChannelsDialog open={dialog === "channels"} onClose={() => setDialog(null)} onOpen={open} />
       {me ? <NewGroupDialog meId={me.id} open={dialog === "group"} onClose={() => setDialog(null)} onOpen={open} /> : null}
       {current && current.type === "group" ? <GroupSettingsDialog key={current.id} chat={current} open={dialog === "settings"} onClose={() => setDialog(null)} /> : null}
@@ -172,14 +171,14 @@ function Signed() {
 function ChatIcon({ chat, users, meId }: { chat: Chat; users: UsersById | undefined; meId?: number }) {
   if (chat.type === "public") return <span className={styles.icon} aria-hidden="true">#</span>;
   if (chat.type === "group") return <span className={styles.icon} aria-hidden="true">⁂</span>;
-  const peer = users?.[chat.peerId ?? chat.userIds?.find((u) => u !== meId) ?? 0];
+  const peer = users?.[peerOf(chat, meId) ?? 0];
   return <span className={styles.dot} data-status={peer?.status ?? "offline"} aria-hidden="true" />;
 }
 
 function ChatHeader({ chat, users, meId, onBack, onSettings, onLeft }: { chat: Chat; users: UsersById | undefined; meId?: number; onBack: () => void; onSettings: () => void; onLeft: () => void }) {
   const [leave, leaveState] = useLeaveChannelMutation();
   const nameOf = (id: number) => displayName(users, id);
-  const peer = chat.type === "private" ? users?.[chat.peerId ?? chat.userIds?.find((u) => u !== meId) ?? 0] : undefined;
+  const peer = users?.[peerOf(chat, meId) ?? 0];
   const sub =
     chat.type === "private"
       ? statusText(peer)

@@ -7,11 +7,10 @@ import Dialog from "@/components/Dialog";
 import form from "@/components/form.module.css";
 import { errorText } from "@/lib/api";
 import type { Chat, User } from "@/lib/types";
-import { useGetUsersQuery } from "@/features/users/usersApi";
+import { useGetUsersQuery, userName } from "@/features/users/usersApi";
 import { useCreateGroupMutation, useGetChatDetailQuery, useUpdateGroupMutation } from "./chatsApi";
 
-const nameOf = (u: User) => u.displayName || u.username;
-const byName = (a: User, b: User) => nameOf(a).localeCompare(nameOf(b));
+const byName = (a: User, b: User) => userName(a).localeCompare(userName(b));
 
 export function NewGroupDialog({ meId, open, onClose, onOpen }: { meId: number; open: boolean; onClose: () => void; onOpen: (chatId: number) => void }) {
   return (
@@ -55,7 +54,7 @@ function NewGroup({ meId, onCancel, onOpen }: { meId: number; onCancel: () => vo
                     setPicked(next);
                   }}
                 />
-                {nameOf(u)}
+                {userName(u)}
               </label>
             </li>
           ))}
@@ -107,10 +106,10 @@ function GroupSettings({ chat }: { chat: Chat }) {
       <ul className={form.list} aria-label="Members">
         {members.map((m) => (
           <li key={m.id}>
-            <span>{nameOf(m)}</span>
+            <span>{userName(m)}</span>
             {m.memberRole && m.memberRole !== "member" ? <span className={form.muted}>{m.memberRole}</span> : null}
             {canManage && m.memberRole !== "owner" ? (
-              <button type="button" className={form.danger} aria-label={`Remove ${nameOf(m)}`} onClick={() => void update({ id: chat.id, removeMemberIds: [m.id] })}>
+              <button type="button" className={form.danger} aria-label={`Remove ${userName(m)}`} onClick={() => void update({ id: chat.id, removeMemberIds: [m.id] })}>
                 Remove
               </button>
             ) : null}
@@ -130,7 +129,7 @@ function GroupSettings({ chat }: { chat: Chat }) {
             <select value={adding} onChange={(e) => setAdding(e.target.value)}>
               <option value="">Choose a person…</option>
               {outside.map((u) => (
-                <option key={u.id} value={u.id}>{nameOf(u)}</option>
+                <option key={u.id} value={u.id}>{userName(u)}</option>
               ))}
             </select>
           </label>

@@ -209,10 +209,16 @@ export const {
   useGetChatDetailQuery,
 } = chatsApi;
 
+/** The other person of a private chat (undefined for channels and groups). */
+export function peerOf(chat: Chat, meId?: number): number | undefined {
+  if (chat.type !== "private") return undefined;
+  return chat.peerId ?? chat.userIds?.find((u) => u !== meId);
+}
+
 /** The name of a chat as the sidebar shows it: #channel, the group's name, or the other person. */
 export function chatTitle(chat: Chat, nameOf: (userId: number) => string, meId?: number): string {
   if (chat.type === "public") return `#${chat.name}`;
   if (chat.type === "group") return chat.name;
-  const peer = chat.peerId ?? chat.userIds?.find((u) => u !== meId);
+  const peer = peerOf(chat, meId);
   return peer ? nameOf(peer) : "Private chat";
 }

@@ -7,6 +7,7 @@ import form from "@/components/form.module.css";
 import { errorText } from "@/lib/api";
 import { colorOf, NAME_COLORS } from "@/lib/color";
 import type { User } from "@/lib/types";
+import { userName } from "@/features/users/usersApi";
 import { useUpdateProfileMutation } from "./profileApi";
 import styles from "./ProfileDialog.module.css";
 
@@ -19,7 +20,7 @@ export default function ProfileDialog({ me, open, onClose }: { me: User; open: b
 }
 
 function ProfileForm({ me, onDone }: { me: User; onDone: () => void }) {
-  const [name, setName] = useState(me.displayName || me.username);
+  const [name, setName] = useState(userName(me));
   const [color, setColor] = useState(colorOf(me));
   const [update, state] = useUpdateProfileMutation();
   async function submit(e: FormEvent) {

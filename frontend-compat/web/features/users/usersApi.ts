@@ -70,8 +70,13 @@ export const usersApi = api.injectEndpoints({
 
 export const { useGetUsersQuery } = usersApi;
 
-/** The name to show for a user id (display name, else username, else a placeholder). */
+/** The name to show for a user: the display name, else the user name. */
+export function userName(u: Pick<User, "displayName" | "username">): string {
+  return u.displayName || u.username;
+}
+
+/** The name to show for a user id (userName, else a placeholder for someone not loaded). */
 export function displayName(users: UsersById | undefined, id: number): string {
   const u = users?.[id];
-  return u ? u.displayName || u.username : "Someone";
+  return u ? userName(u) : "Someone";
 }
