@@ -2,7 +2,7 @@
 // role, label and text only: a profile change (display name, colour) seen by the others; a public
 // channel created, joined, used and left; reactions, an edit and a delete seen live by the other
 // person; the typing line; a group created with a member, renamed, the member removed; message
-// search; the emoji picker. Fails (never skips) when the app is not built.
+// search; the emoji picker; away while the tab is hidden. Fails (never skips) when the app is not built.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { T } from "./lib/server.mjs";
@@ -108,4 +108,15 @@ test("channels, groups, reactions, edits, deletes, typing, profile and search", 
   await alice.getByRole("button", { name: /grinning face/i }).first().click();
   assert.match(await alice.getByLabel("Message", { exact: true }).inputValue(), /\p{Extended_Pictographic}/u);
   await shot(alice, "emoji");
+
+  // alice's tab goes to the background: bob sees her away, then online again when she is back
+  const hide = (hidden) => alice.evaluate((h) => {
+    Object.defineProperty(document, "hidden", { value: h, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, hidden);
+  const aliceAtBob = bob.getByRole("list", { name: "Online users" }).getByRole("button", { name: /Alice Liddell/ });
+  await hide(true);
+  await aliceAtBob.getByLabel("away").waitFor();
+  await hide(false);
+  await aliceAtBob.getByLabel("online").waitFor();
 });

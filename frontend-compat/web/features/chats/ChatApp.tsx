@@ -12,7 +12,7 @@ import type { Chat, User } from "@/lib/types";
 import { selectMe, selectSignedIn } from "@/features/auth/authSlice";
 import { useLogoutMutation } from "@/features/auth/authApi";
 import { useGetConnectionQuery } from "@/features/connection/connectionApi";
-import { displayName, useGetUsersQuery, userName, type UsersById } from "@/features/users/usersApi";
+import { displayName, useGetUsersQuery, userName, useSetPresenceMutation, type UsersById } from "@/features/users/usersApi";
 import { useSearchMessagesQuery } from "@/features/messages/messagesApi";
 import ProfileDialog from "@/features/profile/ProfileDialog";
 import ThemeToggle from "@/features/theme/ThemeToggle";
@@ -47,6 +47,19 @@ function statusText(u: User | undefined): string {
   return "Offline";
 }
 
+/** Away while the page is hidden (another tab, minimised), online when it is seen again; sent
+ * again after each (re)connect, since a new session starts online. */
+function useAwayWhileHidden(connected: boolean) {
+  const [setPresence] = useSetPresenceMutation();
+  useEffect(() => {
+    if (!connected) return;
+    const apply = () => void setPresence(document.hidden ? "away" : "online");
+    if (document.hidden) apply();
+    document.addEventListener("visibilitychange", apply);
+    return () => document.removeEventListener("visibilitychange", apply);
+  }, [connected, setPresence]);
+}
+
 function Avatar({ user, name, size = 32 }: { user: User | undefined | null; name: string; size?: number }) {
   return (
     <span className={styles.avatar} style={{ background: colorOf(user), width: size, height: size }} aria-hidden="true">
@@ -69,6 +82,7 @@ function Signed() {
   const [search, setSearch] = useState("");
   const [dialog, setDialog] = useState<DialogName>(null);
   useEffect(() => void dispatch(chatOpened(chatId)), [chatId, dispatch]);
+  useAwayWhileHidden(conn.data?.state === "connected");
   const nameOf = (id: number) => displayName(users, id);
   const open = (id: number) => router.push(`/chat?c=${id}`);
   const online = useMemo(
@@ -89,8 +103,8 @@ function Signed() {
           <div className={styles.meText}>
             <strong>{myName}</strong>
             <span className={styles.meStatus}>
-              <span className={styles.dot} data-status={reconnecting ? "offline" : "online"} />
-              {reconnecting ? "Reconnecting" : "Online"}
+              <span className={styles.dot} data-status={reconnecting ? "offline" : (users?.[me?.id ?? 0]?.status ?? "online")} />
+              {reconnecting ? "Reconnecting" : statusText(users?.[me?.id ?? 0]) || "Online"}
             </span>
           </div>
         </div>

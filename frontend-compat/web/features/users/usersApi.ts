@@ -1,8 +1,9 @@
 // usersApi.ts - everyone the person can chat with, with live presence. getUsers reads every page
 // of GET /users once, then follows `presence:update` (status dots; a user never seen before is
-// fetched and added) and `user:updated` (display name, name colour) from the socket.
+// fetched and added) and `user:updated` (display name, name colour) from the socket. setPresence
+// tells the others the person is away or back.
 import { api, rawQuery } from "@/lib/api";
-import { getSocket } from "@/lib/socket";
+import { ackQuery, getSocket } from "@/lib/socket";
 import type { PresenceUpdateEvent, User, UserUpdatedEvent, UsersPage } from "@/lib/types";
 import { userUpdated } from "@/features/auth/authSlice";
 
@@ -58,6 +59,10 @@ export const usersApi = api.injectEndpoints({
         socket.off("user:updated", onUser);
       },
     }),
+    /** online / away for everyone else's dots (the app sets away while its tab is hidden) */
+    setPresence: build.mutation<{ status: "online" | "away" }, "online" | "away">({
+      queryFn: (status) => ackQuery("presence:set", { status }),
+    }),
     getUser: build.query<User, number>({
       query: (id) => `/users/${id}`,
       async onQueryStarted(_id, { dispatch, queryFulfilled }) {
@@ -68,7 +73,7 @@ export const usersApi = api.injectEndpoints({
   }),
 });
 
-export const { useGetUsersQuery } = usersApi;
+export const { useGetUsersQuery, useSetPresenceMutation } = usersApi;
 
 /** The name to show for a user: the display name, else the user name. */
 export function userName(u: Pick<User, "displayName" | "username">): string {
