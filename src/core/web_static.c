@@ -19,7 +19,6 @@
 
 struct st_srv_web_t {
     char *root;             /* the directory, without a trailing slash */
-    bool built;             /* root/index.html exists (checked again while false) */
     h2o_mimemap_t *mimemap; /* h2o's defaults (a shared ref) */
 };
 
@@ -157,6 +156,8 @@ static bool answer_without_body(srv_web_t *web, h2o_req_t *req, const char *file
     bool head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
 
+    if (i == -1 && !head) /* a plain GET: h2o_file_send does it all */
+        return false;
     if (stat(file, &st) != 0)
         return false;
     etag_of(&st, tag, sizeof(tag));
@@ -199,17 +200,13 @@ static int on_web_req(h2o_req_t *req, void *data)
         send_json_error(req, 405, "Method Not Allowed", "method_not_allowed", "use GET");
         return 0;
     }
-    if (!web->built) { /* built after we started? */
-        char index[4400];
-        snprintf(index, sizeof(index), "%s/index.html", web->root);
-        web->built = is_file(index);
-    }
-    if (!web->built && !looks_like_asset(p.base, p.len)) {
+    found = srv_web_resolve(web->root, p.base, p.len, file, sizeof(file));
+    /* a page path always falls back to index.html: finding nothing means there is no build */
+    if (found == 0 && !looks_like_asset(p.base, p.len)) {
         send_small(req, 503, "Service Unavailable", "text/html; charset=utf-8", not_built_html,
                    sizeof(not_built_html) - 1);
         return 0;
     }
-    found = srv_web_resolve(web->root, p.base, p.len, file, sizeof(file));
     if (found <= 0) {
         send_json_error(req, 404, "Not Found", "not_found", "no such file");
         return 0;
@@ -236,8 +233,7 @@ srv_web_t *srv_web_new(const char *root)
         n--;
     web->root = xstrndup(root, n);
     snprintf(index, sizeof(index), "%s/index.html", web->root);
-    web->built = is_file(index);
-    if (!web->built)
+    if (!is_file(index))
         log_warn(LOG_MOD,
                  "--web-root %s has no index.html: / answers 503 until the web app is "
                  "built (scripts/run builds it)",
