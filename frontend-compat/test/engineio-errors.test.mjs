@@ -4,9 +4,8 @@
 // raw garbage on the connection.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { startEcho, T } from "./lib/server.mjs";
-import { request, handshake, poll, post, pollQuery } from "./lib/http.mjs";
+import { request, handshake, poll, post, pollQuery, rawExchange } from "./lib/http.mjs";
 import { RawWs, wsUrl } from "./lib/ws.mjs";
 
 let srv;
@@ -206,24 +205,6 @@ test("a POST exactly at max-http-buffer-size is accepted", async () => {
   const get = await poll(small.url, sid);
   assert.equal(get.text, "4" + "z".repeat(999));
 });
-
-/** Writes raw bytes on a fresh TCP connection; resolves everything the server sent back. */
-function rawExchange(port, bytes, timeout = T(5000)) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1", () => s.end(bytes));
-    let b = "";
-    const timer = setTimeout(() => {
-      s.destroy();
-      resolve(b);
-    }, timeout);
-    s.on("data", (d) => (b += d.toString("latin1")));
-    s.on("close", () => {
-      clearTimeout(timer);
-      resolve(b);
-    });
-    s.on("error", () => {});
-  });
-}
 
 test("an Origin header with a control character is refused with 400", async () => {
   const answer = await rawExchange(

@@ -11,39 +11,27 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
-import net from "node:net";
 import { api, backends, connect, next, register, startChat } from "./lib/chat.mjs";
-import { request } from "./lib/http.mjs";
+import { rawExchange, request } from "./lib/http.mjs";
 
 const backend = backends()[0];
 const JS = "export const x = 1;\n".repeat(400);
 const CSS = "body { color: black; }\n".repeat(200);
+// large enough for the on-the-fly compression (bodies under 256 bytes go as they are)
+const CHAT_HTML = `<!doctype html><title>chat</title>${"<p>a page of the chat app</p>\n".repeat(40)}`;
 
 function makeRoot() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "sioc-webroot-"));
   fs.mkdirSync(path.join(root, "_next/static/chunks"), { recursive: true });
   fs.mkdirSync(path.join(root, "desk"));
   fs.writeFileSync(path.join(root, "index.html"), "<!doctype html><title>home</title>");
-  fs.writeFileSync(path.join(root, "chat.html"), "<!doctype html><title>chat</title>");
+  fs.writeFileSync(path.join(root, "chat.html"), CHAT_HTML);
   fs.writeFileSync(path.join(root, "desk/index.html"), "<!doctype html><title>desk</title>");
   fs.writeFileSync(path.join(root, "_next/static/chunks/app-1f2e.js"), JS);
   fs.writeFileSync(path.join(root, "_next/static/chunks/app-1f2e.js.gz"), zlib.gzipSync(JS));
   fs.writeFileSync(path.join(root, "style.css"), CSS);
   fs.writeFileSync(path.join(root, ".env"), "SECRET=1");
   return root;
-}
-
-// A raw request line, so that dot segments reach the server as written.
-function rawGet(port, target) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, "127.0.0.1");
-    let data = "";
-    s.setEncoding("latin1");
-    s.on("data", (d) => (data += d));
-    s.on("end", () => resolve(data));
-    s.on("error", reject);
-    s.write(`GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
-  });
 }
 
 describe("web app at / (--web-root)", { skip: backend ? false : "no chat service" }, () => {
@@ -96,19 +84,27 @@ describe("web app at / (--web-root)", { skip: backend ? false : "no chat service
     assert.equal(zlib.gunzipSync(gz.body).toString(), JS);
     const again = await get("/_next/static/chunks/app-1f2e.js", { "if-none-match": plain.headers.etag });
     assert.equal(again.status, 304);
+    // the precompressed copy has its own ETag, which must revalidate too
+    assert.notEqual(gz.headers.etag, plain.headers.etag);
+    const gzAgain = await get("/_next/static/chunks/app-1f2e.js", { "accept-encoding": "gzip", "if-none-match": gz.headers.etag });
+    assert.equal(gzAgain.status, 304);
   });
 
-  it("compresses other text on the fly", async () => {
+  it("compresses other text (CSS, HTML pages) on the fly", async () => {
     const r = await get("/style.css", { "accept-encoding": "gzip" });
     assert.equal(r.status, 200);
     assert.equal(r.headers["content-encoding"], "gzip");
     assert.equal(zlib.gunzipSync(r.body).toString(), CSS);
+    const page = await get("/chat", { "accept-encoding": "gzip" });
+    assert.equal(page.status, 200);
+    assert.equal(page.headers["content-encoding"], "gzip");
+    assert.equal(zlib.gunzipSync(page.body).toString(), CHAT_HTML);
   });
 
   it("refuses hidden files and dot segments", async () => {
     assert.equal((await get("/.env")).status, 404);
     for (const target of ["/../../etc/passwd", "/_next/../.env", "/%2e%2e/%2e%2e/etc/passwd", "/.%65nv"]) {
-      const res = await rawGet(server.port, target);
+      const res = await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
       assert.doesNotMatch(res, /SECRET=1|root:x:/, target);
       assert.match(res, /^HTTP\/1\.1 (200|400|404)/, target);
     }
@@ -118,6 +114,8 @@ describe("web app at / (--web-root)", { skip: backend ? false : "no chat service
     const head = await request(server.url, { method: "HEAD", path: "/chat" });
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
+    assert.equal(head.headers["content-length"], String(Buffer.byteLength(CHAT_HTML)));
+    assert.match(head.headers["content-type"], /^text\/html/);
     const post = await request(server.url, { method: "POST", path: "/chat", body: "x" });
     assert.equal(post.status, 405);
     assert.equal(JSON.parse(post.text).error.code, "method_not_allowed");

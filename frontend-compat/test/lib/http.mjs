@@ -3,6 +3,7 @@
 // what the server answers), and the Engine.IO v4 / v3 payload encodings written from the
 // protocol specification so that the tests do not depend on the parser under test.
 import http from "node:http";
+import net from "node:net";
 import { T } from "./server.mjs";
 
 export const EIO_PATH = "/engine.io/";
@@ -50,6 +51,28 @@ export function request(
     });
     if (body !== undefined) req.end(body);
     else req.end();
+  });
+}
+
+/**
+ * Writes raw bytes on a fresh TCP connection (so that a request line or header reaches the server
+ * exactly as written); resolves everything the server sent back (latin1) once it closes, or what
+ * came by `timeout` ms.
+ */
+export function rawExchange(port, bytes, timeout = T(5000)) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => s.end(bytes));
+    let b = "";
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(b);
+    }, timeout);
+    s.on("data", (d) => (b += d.toString("latin1")));
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve(b);
+    });
+    s.on("error", () => {});
   });
 }
 
