@@ -118,7 +118,6 @@ void rest_send_json(h2o_req_t *req, int status, json_t *body);
 void rest_send_error(h2o_req_t *req, int status, const char *code, const char *message);
 void rest_send_text(h2o_req_t *req, int status, const char *content_type, const char *body,
                     size_t len);
-const char *rest_status_reason(int status);
 
 /* ---- rest_dispatch.c ---- */
 
@@ -236,7 +235,6 @@ json_t *chat_json_member(srv_chat_t *chat, const store_member_t *m);
 json_t *chat_json_message(const store_message_t *m);
 /** The reactions of message `message_id` in `list`, grouped: [{emoji, count, userIds}]. */
 json_t *chat_json_reactions_group(const store_reaction_list_t *list, int64_t message_id);
-json_t *chat_json_error(const char *code, const char *message);
 const char *chat_kind_name(store_chat_kind_t kind);
 const char *chat_member_role_name(store_member_role_t role);
 

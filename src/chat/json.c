@@ -44,11 +44,6 @@ static const char *user_role_name(store_user_role_t role)
     return "user";
 }
 
-json_t *chat_json_error(const char *code, const char *message)
-{
-    return json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
-}
-
 json_t *chat_json_user(srv_chat_t *chat, const store_user_t *u)
 {
     const char *status = chat != NULL ? chat_presence_status(chat->presence, u->id) : "offline";

@@ -4,7 +4,8 @@
  *   config.h     the server's options (srv_config_t): one table read by the file, environment and
  *                command-line parsers and by --help
  *   http.h       the HTTP/1.1 front door (srv_http_t): one h2o host, path handlers, engines
- *                attached, graceful stop
+ *                attached, graceful stop; the small answers of every handler (reply.c:
+                status, headers, the JSON error body)
  *   router.h     a static REST route table matcher, query-string and integer readers
  *   json_body.h  strict validation of JSON bodies and event payloads against a field table
  *

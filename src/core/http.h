@@ -55,6 +55,24 @@ int srv_http_add_handler(srv_http_t *http, const char *path, srv_http_on_req cb,
 int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
                                unsigned flags);
 
+/* ---- answers (reply.c) ---- */
+
+/** The Content-Type of sioc's JSON answers. */
+#define SRV_HTTP_JSON "application/json; charset=utf-8"
+
+/** The reason phrase of `status` ("Unknown" for one sioc does not send). */
+const char *srv_http_reason(int status);
+
+/** Answers `req`: `status`, Content-Type `type` and Cache-Control `cache` (either NULL: none),
+ * and `body` (`len` bytes, copied by h2o) with a Content-Length; a 204 goes without a body. */
+void srv_http_send(h2o_req_t *req, int status, const char *type, const char *cache,
+                   const char *body, size_t len);
+
+/** Answers the JSON error {"error":{"code","message"}} every failure of the REST API and the web
+ * app's handler uses, with Cache-Control `cache` (NULL: none). */
+void srv_http_send_error(h2o_req_t *req, int status, const char *cache, const char *code,
+                         const char *message);
+
 /** Attaches an engine (eio_server_attach on our host) and remembers it for the graceful stop.
  * Before srv_http_listen only; free `eio` after the stop and before srv_http_free.
  * Returns 0, -EBUSY if already listening, or the engine's error. */

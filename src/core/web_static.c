@@ -97,25 +97,6 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
                           strlen(value));
 }
 
-static void send_small(h2o_req_t *req, int status, const char *reason, const char *type,
-                       const char *body, size_t len)
-{
-    req->res.status = status;
-    req->res.reason = reason;
-    req->res.content_length = len;
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
-    add_header(req, "cache-control", "no-cache");
-    h2o_send_inline(req, body, len);
-}
-
-static void send_json_error(h2o_req_t *req, int status, const char *reason, const char *code,
-                            const char *message)
-{
-    char *body = h2o_mem_alloc_pool(&req->pool, 256);
-    int n = snprintf(body, 256, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
-    send_small(req, status, reason, "application/json", body, (size_t)n);
-}
-
 static h2o_iovec_t mime_of(srv_web_t *web, const char *file)
 {
     const char *dot = strrchr(file, '.'), *slash = strrchr(file, '/');
@@ -197,18 +178,18 @@ static int on_web_req(h2o_req_t *req, void *data)
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
         !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
         add_header(req, "allow", "GET, HEAD");
-        send_json_error(req, 405, "Method Not Allowed", "method_not_allowed", "use GET");
+        srv_http_send_error(req, 405, "no-cache", "method_not_allowed", "use GET");
         return 0;
     }
     found = srv_web_resolve(web->root, p.base, p.len, file, sizeof(file));
     /* a page path always falls back to index.html: finding nothing means there is no build */
     if (found == 0 && !looks_like_asset(p.base, p.len)) {
-        send_small(req, 503, "Service Unavailable", "text/html; charset=utf-8", not_built_html,
-                   sizeof(not_built_html) - 1);
+        srv_http_send(req, 503, "text/html; charset=utf-8", "no-cache", not_built_html,
+                      sizeof(not_built_html) - 1);
         return 0;
     }
     if (found <= 0) {
-        send_json_error(req, 404, "Not Found", "not_found", "no such file");
+        srv_http_send_error(req, 404, "no-cache", "not_found", "no such file");
         return 0;
     }
     immutable = p.len > 14 && memcmp(p.base, "/_next/static/", 14) == 0 && found == 1;
@@ -219,7 +200,7 @@ static int on_web_req(h2o_req_t *req, void *data)
     if (answer_without_body(web, req, file))
         return 0;
     if (h2o_file_send(req, 200, "OK", file, mime_of(web, file), H2O_FILE_FLAG_SEND_COMPRESSED) != 0)
-        send_json_error(req, 404, "Not Found", "not_found", "no such file");
+        srv_http_send_error(req, 404, NULL, "not_found", "no such file");
     return 0;
 }
 
