@@ -5,7 +5,7 @@
 #   base <- engineio <- socketio <- (storage, redis) <- src/core <- services <- src/server
 #
 # base/ is the libc-only helper library every folder may use; the services are src/auth,
-# src/chat and src/apps. A folder may include the headers of the folders below it only, a library
+# src/chat and src/apps, in the order (src/auth, src/apps) <- src/chat. A folder may include the headers of the folders below it only, a library
 # (base, engineio, socketio, storage, redis) no src/ header at all, and a src/ folder includes
 # another src/ folder's face header only (src/X/X.h), never its internals (src/chat/internal.h).
 # tests/layering_selftest.sh plants bad includes in a scratch tree to prove each rule fails.
@@ -34,6 +34,9 @@ check src/core "src/($services|server)"
 for s in auth chat apps; do
     check "src/$s" 'src/server'
 done
+# among the services, one way too: auth and apps below chat, and not each other
+check src/auth 'src/(chat|apps)'
+check src/apps 'src/(chat|auth)'
 
 # Across src/ folders only the face header: a file in src/A including src/B/C with B != A must
 # have C = B.h.

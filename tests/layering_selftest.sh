@@ -64,6 +64,9 @@ expect_fail storage/b.c src/auth/auth.h
 expect_fail src/core/b.c src/chat/chat.h        # core below the services
 expect_fail src/core/b.c src/server/redis_wiring.h
 expect_fail src/chat/b.c src/server/redis_wiring.h # services below the server
+expect_fail src/auth/b.c src/chat/chat.h        # back-edges between the services
+expect_fail src/apps/b.c src/chat/chat.h
+expect_fail src/apps/b.c src/auth/auth.h
 expect_fail src/chat/b.c src/auth/jwt.h         # another service's internals, not its face
 expect_fail src/apps/b.c src/chat/internal.h
 expect_fail src/chat/b.c src/core/http.h
