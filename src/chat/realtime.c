@@ -27,9 +27,8 @@
 #define CHANNEL_MAX         64 /* characters of a presence channel name */
 #define CHANNELS_PER_SOCKET 32
 
+/* The namespace "/chat" itself is chat->nsp (notify.c emits to it). */
 struct st_chat_rt_t {
-    sio_server_t *io;
-    sio_namespace_t *nsp;
     struct st_rt_op_t *ops; /* in flight */
 };
 
@@ -226,7 +225,8 @@ static void broadcast_presence(srv_chat_t *chat, int64_t user_id)
 {
     json_t *p = json_pack("{s:I,s:s}", "userId", (json_int_t)user_id, "status",
                           chat_presence_status(chat->presence, user_id));
-    sio_namespace_emit(chat->rt->nsp, "presence:update", json_pack("[o]", p), NULL, 0);
+    chat_notify_all(chat, "presence:update", p);
+    json_decref(p);
 }
 
 static void channel_member_event(srv_chat_t *chat, sio_socket_t *sock, const char *channel,
@@ -789,8 +789,6 @@ chat_rt_t *chat_rt_new(srv_chat_t *chat, sio_server_t *io)
 {
     chat_rt_t *rt = xcalloc(1, sizeof(*rt));
     sio_namespace_t *nsp = sio_server_of(io, NSP_NAME);
-    rt->io = io;
-    rt->nsp = nsp;
     chat->nsp = nsp;
     sio_namespace_use(nsp, mw_auth, chat);
     sio_namespace_on_connection(nsp, on_connection, chat);
@@ -809,7 +807,7 @@ void chat_rt_free(srv_chat_t *chat)
     /* the namespace keeps pointers to `chat`: detach the event handlers (the middleware and the
      * connection hooks cannot be removed; main stops the Socket.IO server first) */
     for (size_t i = 0; i < ARRAY_SIZE(events); i++)
-        sio_namespace_on(rt->nsp, events[i].name, NULL, NULL);
+        sio_namespace_on(chat->nsp, events[i].name, NULL, NULL);
     op = rt->ops;
     while (op != NULL) {
         rt_op_t *next = op->next;
