@@ -168,6 +168,11 @@ describe("PATCH /v1/api/users/me (profile)", { skip: backend ? false : "no chat 
     const { socket } = await connect(server, b.token);
     try {
       const seen = next(socket, "user:updated", (e) => e.user.id === a.id);
+      // an empty change answers the profile as it is and tells nobody: the first event seen below
+      // is the real change's
+      const same = await api(server, "PATCH", "/v1/api/users/me", { token: a.token, body: {} });
+      assert.equal(same.status, 200, same.text);
+      assert.equal(same.json.id, a.id);
       const r = await api(server, "PATCH", "/v1/api/users/me", { token: a.token, body: { displayName: "Ada Lovelace", nameColor: "#aa3366" } });
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.displayName, "Ada Lovelace");

@@ -51,7 +51,7 @@ WEB="$ROOT/frontend-compat/web"
 build_web() {
     install_node_deps "$WEB"
     if [ "${1:-}" != force ] && [ -f "$WEB/out/chat.html" ] &&
-        [ -z "$(find "$WEB/app" "$WEB/features" "$WEB/lib" "$WEB/components" "$WEB/package-lock.json" "$WEB/next.config.mjs" \
+        [ -z "$(find "$WEB/app" "$WEB/features" "$WEB/lib" "$WEB/components" "$WEB/package-lock.json" "$WEB/next.config.mjs" "$WEB/tsconfig.json" \
             -newer "$WEB/out/chat.html" -print -quit 2>/dev/null)" ]; then
         return 0
     fi

@@ -310,11 +310,11 @@ void rest_users_me(rest_op_t *op)
 static void on_profile_updated(void *cbdata, int status, const store_user_t *user)
 {
     rest_op_t *op = cbdata;
-    json_t *u;
+    json_t *u, *ev;
     if (!rest_op_proceed(op, status, "user"))
         return;
     u = chat_json_user(op->chat, user);
-    json_t *ev = json_pack("{s:O}", "user", u);
+    ev = json_pack("{s:O}", "user", u);
     chat_notify_all(op->chat, "user:updated", ev);
     json_decref(ev);
     rest_op_reply_json(op, 200, u);
@@ -324,8 +324,12 @@ void rest_users_update_me(rest_op_t *op)
 {
     const char *name = srv_json_str(op->body, "displayName");
     const char *color = srv_json_str(op->body, "nameColor");
-    int rc =
-        store_user_update(op->chat->store, op->user_id, name, color, NULL, on_profile_updated, op);
+    int rc;
+    if (name == NULL && color == NULL) /* nothing to change: the profile as it is, no event */
+        rc = store_user_get(op->chat->store, op->user_id, on_user, op);
+    else
+        rc = store_user_update(op->chat->store, op->user_id, name, color, NULL, on_profile_updated,
+                               op);
     rest_op_issued(op, rc, "user");
 }
 
