@@ -135,13 +135,20 @@ describe('Redis adapter: sioc and Node.js nodes in one cluster', { skip: REDIS ?
         const t = tag('j');
         const extra = tag('x');
         const [sa, sb] = await sockets(1, '/', () => [t]);
+        const has = async (s) => (await ack1(s, 'rooms')).includes(extra);
         for (const [asker, other] of [[sa[0], sb[0]], [sb[0], sa[0]]]) {
+            // sioc applies a join/leave to its own sockets before it acks; @socket.io/redis-adapter
+            // only publishes it and applies it when its own request comes back from Redis, so on a
+            // Node.js node the asker's own change can land after the other node's
+            const own = asker === sa[0] && !REFERENCE
+                ? async (want, what) => assert.equal(await has(asker), want, what)
+                : (want, what) => waitFor(async () => (await has(asker)) === want, what);
             await ack1(asker, 'sockets-join', { rooms: [t], join: extra });
-            await waitFor(async () => (await ack1(other, 'rooms')).includes(extra), 'the remote join');
-            assert.ok((await ack1(asker, 'rooms')).includes(extra));
+            await waitFor(() => has(other), 'the remote join');
+            await own(true, 'the own join');
             await ack1(asker, 'sockets-leave', { rooms: [t], leave: extra });
-            await waitFor(async () => !(await ack1(other, 'rooms')).includes(extra), 'the remote leave');
-            assert.ok(!(await ack1(asker, 'rooms')).includes(extra));
+            await waitFor(async () => !(await has(other)), 'the remote leave');
+            await own(false, 'the own leave');
         }
     });
 
