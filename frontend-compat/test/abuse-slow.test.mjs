@@ -9,6 +9,7 @@ import WebSocket from "ws";
 import { api, backends, connect, emitAck, register, startChat, T } from "./lib/chat.mjs";
 import fs from "node:fs";
 import { request, pollQuery, decodePayload } from "./lib/http.mjs";
+import { SANITIZED } from "./lib/server.mjs";
 
 const BOUND = 256 * 1024;
 const BODY = "y".repeat(3900);
@@ -99,7 +100,8 @@ for (const backend of backends().slice(0, 1)) {
       await flood(sa, chatId, N);
       await waitFor(async () => (await metric(server, "sioc_send_queue_overflow_closed_total")) > closedBefore, "the overflow close");
       const grown = rssKiB(server.proc.pid) - base;
-      assert.ok(grown < 64 * 1024, `RSS grew by ${grown} KiB for one slow member`);
+      // (not under AddressSanitizer: its quarantine keeps up to 256 MiB of freed memory resident)
+      if (!SANITIZED) assert.ok(grown < 64 * 1024, `RSS grew by ${grown} KiB for one slow member`);
       await waitFor(() => seenByC() === N, `c's ${N} messages`);
       ws._socket.resume(); // what was in the kernel's buffers, then the close
       await waitFor(() => closed, "b's connection closed");
