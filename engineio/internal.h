@@ -6,9 +6,6 @@
  * WebSocket transport and the upgrade), ws_conn.c (RFC 6455 framing on the raw h2o socket),
  * ws_accept.c (the upgrade's accept key), timer.c (fixed-duration timer lists), and the pure codecs
  * (codec.h).
- * The transport pieces below the session call nothing above them: ws_conn.c reaches its owner
- * (websocket.c) only through the callbacks in srv->ws_shared, timer.c and the codecs call no
- * other file.
  *
  * Memory per idle socket is kept small: no per-socket uv handles (timers are entries in
  * server-wide lists of one duration each, so a link is O(1) and costs 32 bytes), the handshake
@@ -83,18 +80,6 @@ typedef struct st_eio_poll_ref_t {
 typedef struct st_eio_ws_t eio_ws_t;
 typedef struct st_eio_ws_frame_t eio_ws_frame_t;
 
-/** What the WebSocket conns of one server share: the timers of their close handshakes and the
- * owner's callbacks (websocket.c's, set by server.c), so that ws_conn.c, the RFC 6455 layer,
- * calls nothing above it. */
-typedef struct st_eio_ws_shared_t {
-    eio_timer_list_t close_timers;
-    /** A whole message arrived on `ws`. */
-    void (*on_message)(eio_ws_t *ws, const char *msg, size_t len, bool is_binary);
-    /** `ws` is gone (code: 1000 normal, 1002 protocol error, 1006 abnormal, 1009 message too
-     * big, or the peer's code); it is freed when this returns. */
-    void (*on_close)(eio_ws_t *ws, int code);
-} eio_ws_shared_t;
-
 /** A WebSocket trying to take over a polling session (probe), allocated only while upgrading. */
 typedef struct st_eio_upgrade_t {
     eio_socket_t *sock;
@@ -112,13 +97,13 @@ struct st_eio_ws_t {
     eio_ws_frame_t *inflight;             /* frames of the write in flight */
     eio_ws_frame_t *pong;                 /* a queued pong not yet in flight, or NULL */
     char *frag;                           /* a fragmented message being gathered, or NULL */
-    eio_ws_shared_t *shared;              /* close_timers bound the close handshake */
+    eio_server_t *srv;                    /* its close timers, its limits, its totals */
     eio_timer_entry_t close_timer;
     /* 32-bit counts keep the struct at 120 bytes, a 128-byte malloc chunk (was 144) */
-    uint32_t queued;   /* frames queued or in flight */
-    uint32_t max_msg;  /* bytes (config clamped to 4 GiB - 1); a bigger message closes with 1009 */
-    uint32_t frag_len; /* <= max_msg */
-    int fd;            /* the socket's fd once sock is set: the send fast path needs no lookup */
+    uint32_t queued;       /* frames queued or in flight */
+    uint32_t queued_bytes; /* their payload bytes (the send bound is below 4 GiB) */
+    uint32_t frag_len;     /* <= the server's max_http_buffer_size */
+    int fd; /* the socket's fd once sock is set: the send fast path needs no lookup */
     uint16_t close_code;
     uint8_t frag_opcode; /* 0 when no fragmented message is open */
     bool writing;
@@ -141,8 +126,8 @@ struct st_eio_socket_t {
     eio_upgrade_t *upgrade;
     const char *close_reason; /* static string */
     char *info;               /* url\0remote\0{name\0value\0}* */
-    /* 32-bit sizes keep the struct at 200 bytes, a 208-byte malloc chunk (was 224) */
-    uint32_t info_len;
+    /* 32-bit sizes keep the struct at 200 bytes, a 208-byte malloc chunk */
+    uint32_t q_bytes; /* payload bytes in q_head (the send bound is below 4 GiB) */
     uint32_t q_count;
     uint64_t created_ms;
     void *data;
@@ -187,8 +172,9 @@ struct st_eio_server_t {
     eio_timer_list_t v3_timeout_timers; /* pingInterval + pingTimeout */
     eio_timer_list_t upgrade_timers;
     eio_timer_list_t close_timers;
-    eio_ws_shared_t ws_shared; /* WebSocket close handshakes and callbacks */
+    eio_timer_list_t ws_close_timers; /* WebSocket close handshakes */
     eio_handler_t *handler;
+    eio_server_stats_t stats; /* queued_* kept up to date by socket.c and ws_conn.c */
 };
 
 /** What verify() looks at in a request, parsed by request.c. */
@@ -249,6 +235,8 @@ eio_socket_t *eio__socket_new(eio_server_t *srv, h2o_req_t *req, int protocol, i
 void eio__socket_free(eio_socket_t *sock);
 /** Queues a packet (takes the ref on `data`, which may be NULL). Returns 0, -EPIPE or -ENOBUFS. */
 int eio__socket_queue(eio_socket_t *sock, eio_packet_type_t type, blob_t *data, bool is_binary);
+/** The transport took every queued item (freed or handed on): resets the queue and its counts. */
+void eio__socket_queue_taken(eio_socket_t *sock);
 /** Handles one decoded packet from the current transport. */
 void eio__socket_on_packet(eio_socket_t *sock, const eio_packet_t *pkt);
 /** Closes at once (transport gone, timeout, error): no more flushing; on_close from the loop. */
@@ -285,15 +273,17 @@ void eio__websocket_send_now(eio_socket_t *sock, eio_packet_type_t type, blob_t 
 void eio__websocket_close_conn(eio_ws_t *ws, bool send_close);
 /** Cancels an upgrade in progress (timeout, socket closed). */
 void eio__upgrade_cancel(eio_socket_t *sock);
-/** The on_message of srv->ws_shared (ws_conn.c calls it through the pointer). */
+/** From ws_conn.c: a whole message arrived on `ws`. */
 void eio__websocket_on_message(eio_ws_t *ws, const char *msg, size_t len, bool is_binary);
-/** The on_close of srv->ws_shared. */
+/** From ws_conn.c: `ws` is gone (code: 1000 normal, 1002 protocol error, 1006 abnormal, 1009
+ * message too big, or the peer's code); it is freed when this returns. */
 void eio__websocket_on_close(eio_ws_t *ws, int code);
 
 /* ws_conn.c */
 /** Answers `req` with 101 and takes over its socket. Returns the conn (sending may start now;
- * frames wait for the 101 to be written). */
-eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg, eio_ws_shared_t *shared);
+ * frames wait for the 101 to be written). Messages over srv's max_http_buffer_size close it with
+ * 1009. */
+eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, eio_server_t *srv);
 /** Queues a data frame: the optional one-byte `prefix` (-1 for none) then the payload, taken
  * from `blob` (the ref is taken over) or copied from data/len. Dropped once closing. */
 void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const char *data,
@@ -302,7 +292,7 @@ void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const 
 void eio__ws_close(eio_ws_t *ws, uint16_t code);
 /** True if a frame queued now would be written at once. */
 bool eio__ws_writable(const eio_ws_t *ws);
-/** The callback of srv->ws_shared.close_timers. */
+/** The callback of srv->ws_close_timers. */
 void eio__ws_close_timeout(eio_timer_entry_t *e);
 
 /* ws_accept.c */

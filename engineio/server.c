@@ -48,6 +48,7 @@ void eio_config_init(eio_config_t *conf)
     conf->cookie_http_only = true;
     conf->cookie_same_site = "Lax";
     conf->max_buffered_packets = 10000;
+    conf->max_buffered_bytes = 32u << 20;
 }
 
 /* --- sid table ----------------------------------------------------------------------------- */
@@ -207,6 +208,12 @@ eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const ei
                   "invalid options: maxHttpBufferSize (1..INT_MAX) and transports must be set");
         return NULL;
     }
+    if (conf->max_buffered_bytes > EIO_MAX_BUFFERED_BYTES_LIMIT) {
+        /* the queued byte counts are 32-bit: a queue holds at most the bound plus one message */
+        log_error(MODULE, "invalid options: max_buffered_bytes over %u",
+                  EIO_MAX_BUFFERED_BYTES_LIMIT);
+        return NULL;
+    }
     if (sodium_init() < 0) {
         log_error(MODULE, "libsodium failed to initialise");
         return NULL;
@@ -229,9 +236,7 @@ eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const ei
                 (uint64_t)conf->ping_interval_ms + conf->ping_timeout_ms, on_ping_timeout);
     init_timers(srv, &srv->upgrade_timers, conf->upgrade_timeout_ms, on_upgrade_timeout);
     init_timers(srv, &srv->close_timers, CLOSE_TIMEOUT_MS, on_close_timeout);
-    init_timers(srv, &srv->ws_shared.close_timers, WS_CLOSE_TIMEOUT_MS, eio__ws_close_timeout);
-    srv->ws_shared.on_message = eio__websocket_on_message;
-    srv->ws_shared.on_close = eio__websocket_on_close;
+    init_timers(srv, &srv->ws_close_timers, WS_CLOSE_TIMEOUT_MS, eio__ws_close_timeout);
     return srv;
 }
 
@@ -276,6 +281,12 @@ size_t eio_server_socket_count(const eio_server_t *srv)
     return srv->count;
 }
 
+void eio_server_stats(const eio_server_t *srv, eio_server_stats_t *st)
+{
+    *st = srv->stats;
+    st->sockets = srv->count;
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     eio_server_t *srv = h->type == UV_IDLE ? h->data : ((eio_timer_list_t *)h->data)->owner;
@@ -303,5 +314,5 @@ void eio_server_free(eio_server_t *srv)
     eio__timer_list_close(&srv->v3_timeout_timers, on_handle_closed);
     eio__timer_list_close(&srv->upgrade_timers, on_handle_closed);
     eio__timer_list_close(&srv->close_timers, on_handle_closed);
-    eio__timer_list_close(&srv->ws_shared.close_timers, on_handle_closed);
+    eio__timer_list_close(&srv->ws_close_timers, on_handle_closed);
 }

@@ -38,10 +38,13 @@
 #define CHAT_PAGE_MAX         100
 #define CHAT_ACCESS_TTL_S     900                   /* 15 minutes */
 #define CHAT_REFRESH_TTL_MS   (30LL * 86400 * 1000) /* 30 days */
-#define CHAT_LOGIN_USER_BURST 5                     /* failed logins per user name before 429 */
-#define CHAT_LOGIN_USER_EVERY 60000                 /* ms: one more try per minute after that */
-#define CHAT_LOGIN_IP_BURST   50
-#define CHAT_LOGIN_IP_EVERY   2000
+/* Throttling (auth_ratelimit.h): the free failures come from the options; delays double from
+ * 1 s to 15 min, and a key is forgotten an hour after its last failure */
+#define CHAT_THROTTLE_BASE_MS        1000
+#define CHAT_THROTTLE_MAX_MS         (15 * 60 * 1000)
+#define CHAT_THROTTLE_WINDOW_MS      (60 * 60 * 1000)
+#define CHAT_THROTTLE_KEYS           100000
+#define CHAT_RETRY_AFTER_UNAVAILABLE "2" /* seconds, in the Retry-After of a 503 */
 
 typedef struct st_rest_op_t rest_op_t;
 typedef struct st_chat_rt_t chat_rt_t;
@@ -53,14 +56,16 @@ struct st_srv_chat_t {
     const srv_config_t *conf; /* borrowed */
     uint8_t jwt_key[128];     /* HMAC key */
     size_t jwt_key_len;
-    srv_ratelimit_t *login_user_rl; /* failed logins per user name */
-    srv_ratelimit_t *login_ip_rl;   /* failed logins per peer address */
-    rest_op_t *ops;                 /* in-flight REST operations (doubly linked) */
-    chat_presence_t *presence;      /* who is connected, away, in which presence channel */
-    chat_sendq_t *sendq;            /* per-chat queues of message sends (send.c) */
-    chat_rt_t *rt;                  /* the Socket.IO side, NULL without a Socket.IO server */
-    sio_namespace_t *nsp;           /* its namespace "/chat" (notify.c emits to it), or NULL */
-    char *openapi;                  /* the OpenAPI document, NULL if it could not be read */
+    srv_ratelimit_t *throttle; /* sign-in failures and registrations (keys lu:, la:, ra:) */
+    srv_ratelimit_rule_t login_account; /* failures per (user name, address) */
+    srv_ratelimit_rule_t login_address; /* failures per address */
+    srv_ratelimit_rule_t registration;  /* registrations per address (free 0: no limit) */
+    rest_op_t *ops;                     /* in-flight REST operations (doubly linked) */
+    chat_presence_t *presence;          /* who is connected, away, in which presence channel */
+    chat_sendq_t *sendq;                /* per-chat queues of message sends (send.c) */
+    chat_rt_t *rt;                      /* the Socket.IO side, NULL without a Socket.IO server */
+    sio_namespace_t *nsp;               /* its namespace "/chat" (notify.c emits to it), or NULL */
+    char *openapi;                      /* the OpenAPI document, NULL if it could not be read */
     size_t openapi_len;
     char *web_root; /* src/web (absolute), for /docs */
 };
@@ -81,6 +86,7 @@ struct st_rest_op_t {
     int64_t *ids;    /* handler scratch id list (owned) */
     size_t nids, idx;
     char *text; /* handler scratch string (owned) */
+    char *aux;  /* a second one (owned): the refresh token's family */
     bool flag;
     store_chat_t *c;             /* the chat the route addresses, once loaded (owned copy) */
     store_member_role_t role;    /* the caller's role in it */
@@ -105,8 +111,12 @@ void rest_op_free(rest_op_t *op);
 void rest_op_reply_json(rest_op_t *op, int status, json_t *body);
 void rest_op_reply_error(rest_op_t *op, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/** Maps a storage status (-ENOENT, -EEXIST, -EPERM, -EIO, ...) to an error reply. */
+/** Maps a storage status (-ENOENT, -EEXIST, -EPERM, -EIO, ...) to an error reply; an outage
+ * (-ENOTCONN, -ENOBUFS, -ESHUTDOWN) is a 503 `unavailable` with Retry-After, never a 500. */
 void rest_op_reply_store_error(rest_op_t *op, int status, const char *what);
+/** Replies 503 `unavailable` with Retry-After: CHAT_RETRY_AFTER_UNAVAILABLE; `status` says why
+ * (chat_unavailable_reason). */
+void rest_op_reply_unavailable(rest_op_t *op, int status);
 /** Replies 429 with Retry-After (seconds, rounded up). */
 void rest_op_reply_rate_limited(rest_op_t *op, uint64_t wait_ms);
 /** Orphans every in-flight op (srv_chat_free). */
@@ -235,6 +245,9 @@ json_t *chat_json_member(srv_chat_t *chat, const store_member_t *m);
 json_t *chat_json_message(const store_message_t *m);
 /** The reactions of message `message_id` in `list`, grouped: [{emoji, count, userIds}]. */
 json_t *chat_json_reactions_group(const store_reaction_list_t *list, int64_t message_id);
+/** Why a storage outage status (-ENOTCONN, -ENOBUFS, -ESHUTDOWN) makes a call fail, for the
+ * message of an `unavailable` error. */
+const char *chat_unavailable_reason(int status);
 const char *chat_kind_name(store_chat_kind_t kind);
 const char *chat_member_role_name(store_member_role_t role);
 
@@ -244,6 +257,11 @@ const char *chat_member_role_name(store_member_role_t role);
  * replies `status` with {user, accessToken, refreshToken, tokenType, expiresIn} (op->result, if
  * set, is used as the user object). */
 void chat_tokens_issue_and_reply(rest_op_t *op, int status, int64_t user_id);
+/** Makes a new pair for `user_id` without storing it: the access token in op->text, the refresh
+ * token in op->query, its hash in `hash`. Returns 0, or -1 after replying 500 (op freed). */
+int chat_tokens_new_pair(rest_op_t *op, int64_t user_id, char hash[65]);
+/** Replies `status` with the pair of chat_tokens_new_pair (and op->result as the user). */
+void chat_tokens_reply(rest_op_t *op, int status);
 /** Hex SHA-256 of a refresh token (65 bytes with the NUL). */
 void chat_tokens_hash(const char *token, char out[65]);
 
@@ -273,6 +291,8 @@ void chat_notify_room(srv_chat_t *chat, const char *room, const char *event, jso
 void chat_notify_user(srv_chat_t *chat, int64_t user_id, const char *event, json_t *payload);
 /** Emits `event` with `payload` (borrowed) to every socket of the namespace /chat. */
 void chat_notify_all(srv_chat_t *chat, const char *event, json_t *payload);
+/** As chat_notify_all, for a state (presence) that is not kept for connection recovery. */
+void chat_notify_state(srv_chat_t *chat, const char *event, json_t *payload);
 /** Emits `event` with `payload` (borrowed) to the room of chat `chat_id` (room chat:<id>). */
 void chat_notify_chat(srv_chat_t *chat, int64_t chat_id, const char *event, json_t *payload);
 /** Makes every socket of `user_id` join / leave the room of `chat_id`. */

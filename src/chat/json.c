@@ -3,6 +3,8 @@
  * docs/chat-events.md describe these shapes). Times are milliseconds since the epoch. */
 #include "src/chat/internal.h"
 
+#include <errno.h>
+
 const char *chat_kind_name(store_chat_kind_t kind)
 {
     switch (kind) {
@@ -106,4 +108,16 @@ json_t *chat_json_message(const store_message_t *m)
     json_object_set_new(o, "deletedAt",
                         m->deleted_at != 0 ? json_integer(m->deleted_at) : json_null());
     return o;
+}
+
+const char *chat_unavailable_reason(int status)
+{
+    switch (status) {
+    case -ESHUTDOWN:
+        return "the server is shutting down";
+    case -ENOBUFS:
+        return "the database is not keeping up";
+    default:
+        return "the database cannot be reached";
+    }
 }

@@ -21,6 +21,16 @@ void chat_notify_all(srv_chat_t *chat, const char *event, json_t *payload)
         sio_namespace_emit(chat->nsp, event, json_pack("[O]", payload), NULL, 0);
 }
 
+void chat_notify_state(srv_chat_t *chat, const char *event, json_t *payload)
+{
+    /* a state, not history: a replay would only show stale states (and, sent to the whole
+     * namespace, it would fill every recovery buffer), so it is not kept for recovery */
+    if (chat->nsp != NULL)
+        sio_broadcast_emit(
+            sio_broadcast_flags(sio_namespace_broadcast(chat->nsp), SIO_EMIT_NO_STORE), event,
+            json_pack("[O]", payload), NULL, 0);
+}
+
 /* Makes the sockets in `from_room` join (`join`) or leave `room`. */
 static void move_sockets(srv_chat_t *chat, const char *from_room, const char *room, bool join)
 {

@@ -126,7 +126,9 @@ static void ack_store_err(sio_socket_t *sock, int64_t ack_id, int status, const 
         ack_err(sock, ack_id, "payload_too_large", "a text is too long");
         break;
     case -ESHUTDOWN:
-        ack_err(sock, ack_id, "unavailable", "the server is shutting down");
+    case -ENOTCONN:
+    case -ENOBUFS:
+        ack_err(sock, ack_id, "unavailable", chat_unavailable_reason(status));
         break;
     default:
         ack_err(sock, ack_id, "internal", "storage failed");
@@ -225,7 +227,7 @@ static void broadcast_presence(srv_chat_t *chat, int64_t user_id)
 {
     json_t *p = json_pack("{s:I,s:s}", "userId", (json_int_t)user_id, "status",
                           chat_presence_status(chat->presence, user_id));
-    chat_notify_all(chat, "presence:update", p);
+    chat_notify_state(chat, "presence:update", p);
     json_decref(p);
 }
 
@@ -239,8 +241,9 @@ static void channel_member_event(srv_chat_t *chat, sio_socket_t *sock, const cha
                           chat_presence_status(chat->presence, uid));
     snprintf(room, sizeof(room), "presence:%s", channel);
     /* from the socket: every other socket of the channel sees it */
-    sio_broadcast_emit(sio_broadcast_to(sio_socket_broadcast(sock), room), event,
-                       json_pack("[o]", p), NULL, 0);
+    sio_broadcast_emit(
+        sio_broadcast_flags(sio_broadcast_to(sio_socket_broadcast(sock), room), SIO_EMIT_NO_STORE),
+        event, json_pack("[o]", p), NULL, 0);
 }
 
 static void on_ready_chats(void *cbdata, int status, const store_chat_list_t *chats)

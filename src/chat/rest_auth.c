@@ -1,13 +1,22 @@
-/* rest_auth.c - accounts and tokens: register, login (rate-limited), refresh (rotating), logout,
- * and the user endpoints (me, list with online state, one user).
+/* rest_auth.c - accounts and tokens: register (throttled per address), login (throttled),
+ * refresh (rotating, with reuse detection), logout, and the user endpoints (me, list with
+ * online state, one user).
  *
- * Passwords are hashed and checked with argon2id on the thread pool (src/auth/password.c). Login
- * failures are counted per user name and per peer address (src/auth/ratelimit.c); an unknown user
- * costs the same argon2 work as a wrong password (dummy hash) and gets the same answer, so the
- * API does not tell which user names exist. Refresh tokens rotate: using one revokes it and issues
- * a new pair; a used or logged-out token is refused (401). (Revoking every session when a used
- * token comes back would also punish a stale tab presenting a token it logged out, as storage
- * cannot tell the two apart.) */
+ * Passwords are hashed and checked with argon2id on the thread pool (auth_password.c). An
+ * unknown user costs the same argon2 work as a wrong password (dummy hash) and gets the same
+ * answer, so the API does not tell which user names exist.
+ *
+ * Throttling (auth_ratelimit.c, per the OWASP authentication guidance): failed logins count per
+ * (user name, address) and per address, each with a few free failures then delays that double
+ * (429 with Retry-After); a success clears the (user name, address) key. Nothing counts per
+ * account alone, so failures from one address never refuse the owner signing in from another:
+ * the account cannot be locked by someone else. Registrations count per address.
+ *
+ * Refresh tokens rotate within a family (OAuth 2.0 security BCP): using one revokes it and
+ * issues the next of its family, atomically (store_token_rotate: of two concurrent uses one
+ * wins). A rotated token presented again, or a lost race, is reuse: the whole family is revoked
+ * (401 refresh_token_reused), so a thief and the victim both have to sign in again. A token
+ * revoked by a logout is only refused. */
 #include "src/chat/internal.h"
 
 #include <ctype.h>
@@ -21,6 +30,8 @@
 #include "src/auth/auth.h"
 
 /* ---- register ---- */
+
+static char *throttle_key(const char *prefix, const char *name, h2o_req_t *req);
 
 static void on_user_created(void *cbdata, int status, const store_user_t *user)
 {
@@ -83,11 +94,42 @@ static void on_register_lookup(void *cbdata, int status, const store_user_t *use
         rest_op_reply_error(op, 500, "internal", "could not queue the password hashing");
 }
 
+/* After a throttle check: false if the op is gone (freed) or throttled (answered 429). */
+static bool throttle_passed(rest_op_t *op, uint64_t wait_ms)
+{
+    if (!rest_op_alive_or_free(op))
+        return false;
+    if (wait_ms > 0) {
+        rest_op_reply_rate_limited(op, wait_ms);
+        return false;
+    }
+    return true;
+}
+
+static void on_register_checked(uint64_t wait_ms, void *cbdata)
+{
+    rest_op_t *op = cbdata;
+    int rc;
+    if (!throttle_passed(op, wait_ms))
+        return;
+    /* every attempt counts (a 409 tells whether a name exists, so probing is limited too) */
+    if (op->text != NULL)
+        srv_ratelimit_hit(op->chat->throttle, op->text, &op->chat->registration, time_now_ms());
+    rc = store_user_get_by_name(op->chat->store, srv_json_str(op->body, "username"),
+                                on_register_lookup, op);
+    rest_op_issued(op, rc, "user");
+}
+
 void rest_auth_register(rest_op_t *op)
 {
-    int rc = store_user_get_by_name(op->chat->store, srv_json_str(op->body, "username"),
-                                    on_register_lookup, op);
-    rest_op_issued(op, rc, "user");
+    const char *key;
+    if (op->chat->registration.free == 0) { /* --register-limit 0: no limit */
+        on_register_checked(0, op);
+        return;
+    }
+    op->text = throttle_key("ra:", NULL, op->req);
+    key = op->text;
+    srv_ratelimit_check_all(op->chat->throttle, &key, 1, on_register_checked, op);
 }
 
 /* ---- login ---- */
@@ -108,11 +150,29 @@ static void peer_address(h2o_req_t *req, char *out, size_t size)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)size);
 }
 
+/* A throttle key: `prefix`, the user name folded to lower case (user names compare
+ * case-insensitively) if not NULL and a '|', then the peer address. Malloc'ed. */
+static char *throttle_key(const char *prefix, const char *name, h2o_req_t *req)
+{
+    char addr[INET6_ADDRSTRLEN + 4];
+    buf_t b = BUF_INIT;
+    size_t len;
+    peer_address(req, addr, sizeof(addr));
+    buf_append_str(&b, prefix);
+    for (const char *p = name; p != NULL && *p != '\0'; p++)
+        buf_append_char(&b, (char)tolower((unsigned char)*p));
+    if (name != NULL)
+        buf_append_char(&b, '|');
+    buf_append_str(&b, addr);
+    return buf_steal(&b, &len);
+}
+
+/* op->text: the (user name, address) key; op->query: the address key. */
 static void login_failed(rest_op_t *op)
 {
     uint64_t now = time_now_ms();
-    srv_ratelimit_hit(op->chat->login_user_rl, op->query, now);
-    srv_ratelimit_hit(op->chat->login_ip_rl, op->text, now);
+    srv_ratelimit_hit(op->chat->throttle, op->text, &op->chat->login_account, now);
+    srv_ratelimit_hit(op->chat->throttle, op->query, &op->chat->login_address, now);
     rest_op_reply_error(op, 401, "invalid_credentials", "wrong username or password");
 }
 
@@ -125,7 +185,7 @@ static void on_login_verified(int status, void *cbdata)
         login_failed(op);
         return;
     }
-    srv_ratelimit_reset(op->chat->login_user_rl, op->query);
+    srv_ratelimit_reset(op->chat->throttle, op->text);
     chat_tokens_issue_and_reply(op, 200, op->n[0]);
 }
 
@@ -153,26 +213,14 @@ static void on_login_lookup(void *cbdata, int status, const store_user_t *user)
         rest_op_reply_error(op, 500, "internal", "could not queue the password check");
 }
 
-void rest_auth_login(rest_op_t *op)
+static void on_login_checked(uint64_t wait_ms, void *cbdata)
 {
-    const char *name = srv_json_str(op->body, "username");
-    char addr[INET6_ADDRSTRLEN + 4];
-    uint64_t now = time_now_ms(), wait_user, wait_ip;
-    size_t i;
+    rest_op_t *op = cbdata;
+    const char *name;
     int rc;
-
-    snprintf(op->query, sizeof(op->query), "u:%s", name);
-    for (i = 2; op->query[i] != '\0'; i++) /* user names compare case-insensitively */
-        op->query[i] = (char)tolower((unsigned char)op->query[i]);
-    peer_address(op->req, addr, sizeof(addr));
-    op->text = xmalloc(strlen(addr) + 4);
-    sprintf(op->text, "ip:%s", addr);
-    wait_user = srv_ratelimit_check(op->chat->login_user_rl, op->query, now);
-    wait_ip = srv_ratelimit_check(op->chat->login_ip_rl, op->text, now);
-    if (wait_user > 0 || wait_ip > 0) {
-        rest_op_reply_rate_limited(op, wait_user > wait_ip ? wait_user : wait_ip);
+    if (!throttle_passed(op, wait_ms))
         return;
-    }
+    name = srv_json_str(op->body, "username");
     rc = store_user_get_by_name(op->chat->store, name, on_login_lookup, op);
     if (rc == -EMSGSIZE || rc == -EINVAL) { /* cannot exist: same answer as a wrong password */
         on_login_lookup(op, -ENOENT, NULL);
@@ -181,34 +229,77 @@ void rest_auth_login(rest_op_t *op)
     rest_op_issued(op, rc, "user");
 }
 
+void rest_auth_login(rest_op_t *op)
+{
+    char *addr_key = throttle_key("la:", NULL, op->req);
+    const char *keys[2];
+    op->text = throttle_key("lu:", srv_json_str(op->body, "username"), op->req);
+    snprintf(op->query, sizeof(op->query), "%s", addr_key);
+    free(addr_key);
+    keys[0] = op->text;
+    keys[1] = op->query;
+    srv_ratelimit_check_all(op->chat->throttle, keys, 2, on_login_checked, op);
+}
+
 /* ---- refresh ---- */
+
+static void on_family_revoked(void *cbdata, int status)
+{
+    rest_op_t *op = cbdata;
+    if (!rest_op_proceed(op, status, "token"))
+        return;
+    log_warn("chat", "refresh token reused for user %lld: its family is revoked",
+             (long long)op->n[0]);
+    rest_op_reply_error(op, 401, "refresh_token_reused",
+                        "the refresh token was already used: every session of its sign-in ended");
+}
+
+/* Reuse: a rotated token came back. The family (op->aux) dies. */
+static void revoke_family(rest_op_t *op)
+{
+    int rc = store_token_revoke_family(op->chat->store, op->aux, on_family_revoked, op);
+    rest_op_issued(op, rc, "token");
+}
 
 static void on_refresh_user(void *cbdata, int status, const store_user_t *user)
 {
     rest_op_t *op = cbdata;
     if (!rest_op_alive_or_free(op))
         return;
-    if (status != 0) {
+    if (status == -ENOENT) {
         rest_op_reply_error(op, 401, "invalid_refresh_token", "the refresh token is not valid");
         return;
     }
+    if (status != 0) {
+        rest_op_reply_store_error(op, status, "user");
+        return;
+    }
     op->result = chat_json_user(op->chat, user);
-    chat_tokens_issue_and_reply(op, 200, user->id);
+    chat_tokens_reply(op, 200);
 }
 
-static void on_refresh_revoked(void *cbdata, int status)
+static void on_refresh_rotated(void *cbdata, int status, const store_token_t *tok)
 {
     rest_op_t *op = cbdata;
     int rc;
-    if (!rest_op_proceed(op, status, "token"))
+    if (!rest_op_alive_or_free(op))
         return;
-    rc = store_user_get(op->chat->store, op->n[0], on_refresh_user, op);
+    if (status == -ESTALE) { /* another use of the same token won the race: reuse */
+        revoke_family(op);
+        return;
+    }
+    if (status != 0) {
+        rest_op_reply_store_error(op, status, "token");
+        return;
+    }
+    rc = store_user_get(op->chat->store, tok->user_id, on_refresh_user, op);
     rest_op_issued(op, rc, "user");
 }
 
 static void on_refresh_token(void *cbdata, int status, const store_token_t *tok)
 {
     rest_op_t *op = cbdata;
+    char hash[65];
     int rc;
     if (!rest_op_alive_or_free(op))
         return;
@@ -221,6 +312,11 @@ static void on_refresh_token(void *cbdata, int status, const store_token_t *tok)
         return;
     }
     op->n[0] = tok->user_id;
+    op->aux = xstrdup(tok->family);
+    if (tok->revoked && tok->rotated) {
+        revoke_family(op);
+        return;
+    }
     if (tok->revoked) {
         rest_op_reply_error(op, 401, "invalid_refresh_token", "the refresh token was revoked");
         return;
@@ -229,7 +325,10 @@ static void on_refresh_token(void *cbdata, int status, const store_token_t *tok)
         rest_op_reply_error(op, 401, "refresh_token_expired", "the refresh token has expired");
         return;
     }
-    rc = store_token_revoke(op->chat->store, tok->token_hash, on_refresh_revoked, op);
+    if (chat_tokens_new_pair(op, tok->user_id, hash) != 0)
+        return;
+    rc = store_token_rotate(op->chat->store, tok->token_hash, hash,
+                            (int64_t)time_now_ms() + CHAT_REFRESH_TTL_MS, on_refresh_rotated, op);
     rest_op_issued(op, rc, "token");
 }
 

@@ -82,6 +82,7 @@ void rest_op_free(rest_op_t *op)
     json_decref(op->result);
     free(op->ids);
     free(op->text);
+    free(op->aux);
     store_chat_free(op->c);
     free(op);
 }
@@ -138,12 +139,23 @@ void rest_op_reply_store_error(rest_op_t *op, int status, const char *what)
         rest_op_reply_error(op, 400, "invalid_request", "invalid %s", what);
         break;
     case -ESHUTDOWN:
-        rest_op_reply_error(op, 503, "unavailable", "the server is shutting down");
+    case -ENOTCONN:
+    case -ENOBUFS:
+        rest_op_reply_unavailable(op, status);
         break;
     default:
         rest_op_reply_error(op, 500, "internal", "storage failed (%d)", status);
         break;
     }
+}
+
+void rest_op_reply_unavailable(rest_op_t *op, int status)
+{
+    if (op->req != NULL)
+        h2o_add_header(&op->req->pool, &op->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+                       H2O_STRLIT(CHAT_RETRY_AFTER_UNAVAILABLE));
+    rest_op_reply_error(op, 503, "unavailable", "%s, retry in %s seconds",
+                        chat_unavailable_reason(status), CHAT_RETRY_AFTER_UNAVAILABLE);
 }
 
 void rest_op_reply_rate_limited(rest_op_t *op, uint64_t wait_ms)

@@ -56,7 +56,7 @@ static char *read_file(const char *path, size_t *len)
 }
 
 srv_chat_t *srv_chat_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
-                         sio_server_t *io)
+                         sio_server_t *io, rda_client_t *redis)
 {
     srv_chat_t *chat;
     char path[4400];
@@ -97,8 +97,15 @@ srv_chat_t *srv_chat_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
         log_warn("chat", "no --jwt-secret: using a random secret for this process (tokens will "
                          "not survive a restart; --production refuses this)");
     }
-    chat->login_user_rl = srv_ratelimit_new(CHAT_LOGIN_USER_BURST, CHAT_LOGIN_USER_EVERY, 100000);
-    chat->login_ip_rl = srv_ratelimit_new(CHAT_LOGIN_IP_BURST, CHAT_LOGIN_IP_EVERY, 100000);
+    chat->throttle = srv_ratelimit_new(CHAT_THROTTLE_KEYS, redis);
+    chat->login_account = (srv_ratelimit_rule_t){conf->login_free_failures, CHAT_THROTTLE_BASE_MS,
+                                                 CHAT_THROTTLE_MAX_MS, CHAT_THROTTLE_WINDOW_MS};
+    chat->login_address =
+        (srv_ratelimit_rule_t){conf->login_address_free_failures, CHAT_THROTTLE_BASE_MS,
+                               CHAT_THROTTLE_MAX_MS, CHAT_THROTTLE_WINDOW_MS};
+    /* registrations: `register_limit` an hour, then one more each hour */
+    chat->registration = (srv_ratelimit_rule_t){conf->register_limit, CHAT_THROTTLE_WINDOW_MS,
+                                                CHAT_THROTTLE_WINDOW_MS, CHAT_THROTTLE_WINDOW_MS};
     chat->presence = chat_presence_new();
     chat->sendq = chat_sendq_new();
     if (io != NULL)
@@ -111,6 +118,11 @@ srv_chat_t *srv_chat_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
     return chat;
 }
 
+size_t srv_chat_throttle_keys(const srv_chat_t *chat)
+{
+    return srv_ratelimit_size(chat->throttle);
+}
+
 void srv_chat_free(srv_chat_t *chat)
 {
     if (chat == NULL)
@@ -118,8 +130,7 @@ void srv_chat_free(srv_chat_t *chat)
     chat_rt_free(chat);
     rest_op_orphan_all(chat);
     chat_sendq_free(chat->sendq);
-    srv_ratelimit_free(chat->login_user_rl);
-    srv_ratelimit_free(chat->login_ip_rl);
+    srv_ratelimit_free(chat->throttle);
     chat_presence_free(chat->presence);
     free(chat->openapi);
     free(chat->web_root);

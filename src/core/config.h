@@ -42,6 +42,17 @@ typedef struct st_srv_config_t {
     bool echo_extras;                       /* false: extra test namespaces in echo mode */
     bool recovery;                          /* false: connection state recovery */
     unsigned max_disconnection_duration_ms; /* 120000: recovery window */
+    size_t recovery_max_bytes;              /* 64 MiB per namespace */
+    size_t recovery_max_replay_packets;     /* 1000 */
+    size_t recovery_max_replay_bytes;       /* 1 MiB */
+    size_t max_buffered_packets;            /* 10000 per client */
+    size_t max_buffered_bytes;              /* 32 MiB per client */
+    size_t redis_queue_max_bytes;           /* 16 MiB while Redis is down */
+    size_t store_max_pending;               /* 10000 database operations waiting */
+    unsigned login_free_failures;           /* 5 per (user name, address) */
+    unsigned login_address_free_failures;   /* 20 per address */
+    unsigned register_limit;                /* 20 registrations per address per hour; 0: none */
+    bool metrics;                           /* true: GET /metrics */
     char *database;                         /* "sqlite:data/sioc.db" or "postgres://..." */
     char *redis;                            /* NULL, or "redis://host:port" */
     char *web_root;                         /* "frontend-compat/web/out": the app at / */

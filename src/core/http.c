@@ -1,4 +1,4 @@
-/* http.c - the h2o + libuv HTTP front (see http.h).
+/* http_server.c - the h2o + libuv HTTP front (see http_server.h).
  *
  * Design: srv_http_t embeds the h2o global config, context and accept context, the listener and
  * a stop timer. Each accepted connection is a malloc'ed `conn_t` whose first member is the
@@ -12,7 +12,14 @@
  * shutdown(SHUT_RD) on each remaining socket (reading ones see EOF and close; writes still flush);
  * (2) at the deadline, give up and report an unclean stop. Whenever the last connection closes
  * during the stop, the stop ends clean. `on_stopped` is always called from a timer, never from
- * srv_http_stop itself. */
+ * srv_http_stop itself.
+ *
+ * Bodies too large: h2o refuses them before any handler (a Content-Length over the limit at
+ * once, a chunked body as it grows over it) in plain text, then closes while the client is still
+ * sending, which resets the connection before the client reads the answer. Under the prefixes
+ * given to srv_http_set_too_large_body a filter on the host's fallback path turns that answer
+ * into the API's JSON and keeps a dup of the socket: once h2o closed its own, we send the FIN
+ * and read and discard for a while (lingering close), so the client gets the answer. */
 #include "src/core/http.h"
 
 #include <errno.h>
@@ -21,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define LOG_MOD "http"
 
@@ -28,7 +36,23 @@ typedef struct st_conn_t {
     uv_tcp_t tcp; /* first: the close callback gets its address */
     srv_http_t *http;
     h2o_linklist_t link; /* in srv_http_t.conns */
+    int linger_fd;       /* a dup of the socket to linger on once h2o closed it, or -1 */
 } conn_t;
+
+/* A socket h2o closed after refusing a body it did not read: we keep reading and discarding
+ * for a while (nginx's lingering close), so that the client, still sending, reads the answer
+ * instead of a reset. */
+typedef struct st_linger_t {
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int fd;
+    int open_handles;
+    size_t discarded;
+    h2o_linklist_t link; /* in srv_http_t.lingers */
+} linger_t;
+
+#define LINGER_MS        5000
+#define LINGER_MAX_BYTES (256u << 20)
 
 typedef struct st_path_handler_t {
     h2o_handler_t super; /* first: h2o hands us this pointer */
@@ -62,7 +86,8 @@ struct st_srv_http_t {
     size_t eio_count;
     stop_hook_t *hooks; /* srv_http_add_stop_hook, run in order */
     size_t hook_count;
-    h2o_linklist_t conns; /* conn_t.link */
+    h2o_linklist_t conns;   /* conn_t.link */
+    h2o_linklist_t lingers; /* linger_t.link */
     size_t conn_count;
     /* graceful stop */
     uv_timer_t stop_timer; /* initialised in srv_http_new, closed in srv_http_free */
@@ -97,6 +122,7 @@ srv_http_t *srv_http_new(uv_loop_t *loop, size_t max_request_entity_size)
     http->host =
         h2o_config_register_host(&http->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_linklist_init_anchor(&http->conns);
+    h2o_linklist_init_anchor(&http->lingers);
     uv_timer_init(loop, &http->stop_timer);
     http->stop_timer.data = http;
     return http;
@@ -143,6 +169,97 @@ int srv_http_attach_engine(srv_http_t *http, eio_server_t *eio)
     return 0;
 }
 
+/* --- h2o's own 413 as JSON --- */
+
+/* h2o answers a body over max_request_entity_size itself, before any handler, in plain text (a
+ * Content-Length over it at once, a chunked body as soon as it grows over it), through the
+ * host's fallback path: a filter there swaps that answer's body for ours under `prefix`. */
+typedef struct st_too_large_filter_t {
+    h2o_filter_t super;
+    srv_http_t *http;
+    char *prefix;
+    char *body;
+} too_large_filter_t;
+
+typedef struct st_too_large_ostream_t {
+    h2o_ostream_t super;
+    too_large_filter_t *f;
+    bool sent;
+} too_large_ostream_t;
+
+static void too_large_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                           h2o_send_state_t state)
+{
+    too_large_ostream_t *o = (too_large_ostream_t *)self;
+    h2o_iovec_t b = h2o_iovec_init(o->f->body, strlen(o->f->body));
+    UNUSED(bufs);
+    if (bufcnt != 0 && !o->sent) {
+        o->sent = true;
+        h2o_ostream_send_next(self, req, &b, 1, state);
+    } else {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+    }
+}
+
+/* The connection of `req` will be closed with the client still sending: linger on it. */
+static void mark_linger(srv_http_t *http, h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL
+                             ? req->conn->callbacks->get_socket(req->conn)
+                             : NULL;
+    int fd = sock != NULL ? h2o_socket_get_fd(sock) : -1;
+    for (h2o_linklist_t *l = http->conns.next; fd >= 0 && l != &http->conns; l = l->next) {
+        conn_t *conn = H2O_STRUCT_FROM_MEMBER(conn_t, link, l);
+        uv_os_fd_t cfd;
+        if (conn->linger_fd < 0 && uv_fileno((uv_handle_t *)&conn->tcp, &cfd) == 0 && cfd == fd) {
+            conn->linger_fd = dup(fd);
+            return;
+        }
+    }
+}
+
+static void too_large_setup(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    too_large_filter_t *f = (too_large_filter_t *)self;
+    size_t plen = strlen(f->prefix);
+    if (req->res.status == 413 && req->input.path.len >= plen &&
+        memcmp(req->input.path.base, f->prefix, plen) == 0) {
+        ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+        if (ct >= 0)
+            req->res.headers.entries[ct].value =
+                h2o_iovec_init(H2O_STRLIT("application/json; charset=utf-8"));
+        req->res.content_length = strlen(f->body);
+        mark_linger(f->http, req);
+        too_large_ostream_t *o = (too_large_ostream_t *)h2o_add_ostream(req, sizeof(*o), slot);
+        o->f = f;
+        o->sent = false;
+        o->super.do_send = too_large_send;
+        slot = &o->super.next;
+    }
+    h2o_setup_next_ostream(req, slot);
+}
+
+static void too_large_dispose(h2o_filter_t *self)
+{
+    too_large_filter_t *f = (too_large_filter_t *)self;
+    free(f->prefix);
+    free(f->body);
+}
+
+int srv_http_set_too_large_body(srv_http_t *http, const char *prefix, const char *json_body)
+{
+    if (http->ctx_inited)
+        return -EBUSY;
+    too_large_filter_t *f =
+        (too_large_filter_t *)h2o_create_filter(&http->host->fallback_path, sizeof(*f));
+    f->http = http;
+    f->prefix = xstrdup(prefix);
+    f->body = xstrdup(json_body);
+    f->super.on_setup_ostream = too_large_setup;
+    f->super.dispose = too_large_dispose;
+    return 0;
+}
+
 int srv_http_add_stop_hook(srv_http_t *http, srv_http_stop_hook hook, void *data)
 {
     http->hooks = xrealloc(http->hooks, (http->hook_count + 1) * sizeof(*http->hooks));
@@ -154,10 +271,68 @@ int srv_http_add_stop_hook(srv_http_t *http, srv_http_stop_hook hook, void *data
 
 static void on_stop_timer(uv_timer_t *timer);
 
+static void on_linger_handle_closed(uv_handle_t *h)
+{
+    linger_t *l = h->data;
+    if (--l->open_handles == 0)
+        free(l);
+}
+
+static void linger_end(linger_t *l)
+{
+    h2o_linklist_unlink(&l->link);
+    uv_poll_stop(&l->poll);
+    uv_timer_stop(&l->timer);
+    uv_close((uv_handle_t *)&l->poll, on_linger_handle_closed);
+    uv_close((uv_handle_t *)&l->timer, on_linger_handle_closed);
+    close(l->fd); /* after the poll is stopped: libuv forbids closing a polled fd */
+}
+
+static void on_linger_readable(uv_poll_t *p, int status, int events)
+{
+    linger_t *l = p->data;
+    char buf[65536];
+    ssize_t n = 0;
+    UNUSED(events);
+    while (status == 0 && l->discarded < LINGER_MAX_BYTES &&
+           (n = read(l->fd, buf, sizeof(buf))) > 0)
+        l->discarded += (size_t)n;
+    if (status != 0 || n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+        l->discarded >= LINGER_MAX_BYTES)
+        linger_end(l);
+}
+
+static void on_linger_timeout(uv_timer_t *t)
+{
+    linger_end(t->data);
+}
+
+/* h2o has closed its handle on the socket (its answer is written): send our FIN after it and
+ * read what the client still sends, until it closes, LINGER_MS pass or LINGER_MAX_BYTES came. */
+static void linger_start(srv_http_t *http, int fd)
+{
+    linger_t *l = xcalloc(1, sizeof(*l));
+    l->fd = fd;
+    shutdown(fd, SHUT_WR);
+    if (uv_poll_init(http->loop, &l->poll, fd) != 0) {
+        close(fd);
+        free(l);
+        return;
+    }
+    uv_timer_init(http->loop, &l->timer);
+    l->poll.data = l->timer.data = l;
+    l->open_handles = 2;
+    h2o_linklist_insert(&http->lingers, &l->link);
+    uv_poll_start(&l->poll, UV_READABLE | UV_DISCONNECT, on_linger_readable);
+    uv_timer_start(&l->timer, on_linger_timeout, LINGER_MS, 0);
+}
+
 static void on_conn_close(uv_handle_t *handle)
 {
     conn_t *conn = (conn_t *)handle;
     srv_http_t *http = conn->http;
+    if (conn->linger_fd >= 0)
+        linger_start(http, conn->linger_fd);
     h2o_linklist_unlink(&conn->link);
     http->conn_count--;
     free(conn);
@@ -190,6 +365,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     uv_tcp_nodelay(&conn->tcp, 1); /* small Engine.IO frames must not wait for Nagle */
     conn->http = http;
+    conn->linger_fd = -1;
     h2o_linklist_insert(&http->conns, &conn->link);
     http->conn_count++;
     h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_conn_close);
@@ -342,6 +518,8 @@ void srv_http_free(srv_http_t *http)
     if (http->listener_inited && !uv_is_closing((uv_handle_t *)&http->listener))
         uv_close((uv_handle_t *)&http->listener, NULL);
     uv_close((uv_handle_t *)&http->stop_timer, NULL);
+    while (!h2o_linklist_is_empty(&http->lingers))
+        linger_end(H2O_STRUCT_FROM_MEMBER(linger_t, link, http->lingers.next));
     if (http->conn_count == 0) {
         if (http->ctx_inited) {
             /* h2o_context_request_shutdown links an HTTP/2 GOAWAY timer that would make

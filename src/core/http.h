@@ -78,6 +78,11 @@ void srv_http_send_error(h2o_req_t *req, int status, const char *cache, const ch
  * Returns 0, -EBUSY if already listening, or the engine's error. */
 int srv_http_attach_engine(srv_http_t *http, eio_server_t *eio);
 
+/** Answers bodies over `max_request_entity_size` to paths starting with `prefix` with the 413
+ * body `json_body` (application/json) instead of h2o's plain text. Before srv_http_listen only.
+ * Returns 0 or -EBUSY. */
+int srv_http_set_too_large_body(srv_http_t *http, const char *prefix, const char *json_body);
+
 /** Runs at the start of a graceful stop, after the listener closed and before the engines are
  * shut down (e.g. Socket.IO disconnects, Redis unsubscribes, storage flushes). */
 typedef void (*srv_http_stop_hook)(srv_http_t *http, void *data);

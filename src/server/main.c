@@ -20,6 +20,7 @@
 #include "src/apps/apps.h"
 #include "src/chat/chat.h"
 #include "src/core/core.h"
+#include "src/server/metrics.h"
 #include "src/server/redis_wiring.h"
 #include "storage/storage.h"
 
@@ -41,7 +42,8 @@ typedef struct st_app_t {
     srv_chat_t *chat;         /* the chat service: /v1/api, /docs, namespace /chat */
     srv_web_t *web;           /* the web app at / (chat mode only) */
     srv_echo_app_t *echo_app; /* --echo: the Socket.IO echo app on conf.path */
-    void *redis;              /* --redis: the Redis client (srv_redis_setup) */
+    rda_client_t *redis;      /* --redis: the Redis client (srv_redis_setup) */
+    srv_metrics_t *metrics;   /* --metrics: GET /metrics */
     eio_config_t echo_conf;   /* --echo: the same options at SRV_ECHO_ENGINE_PATH */
     eio_server_t *echo;       /* --echo: the raw Engine.IO echo */
     uv_signal_t sigint, sigterm;
@@ -66,6 +68,8 @@ static void engine_config(const srv_config_t *conf, const char *path, eio_config
     out->cors_origin = conf->cors_origin;
     out->cors_credentials = conf->cors_credentials;
     out->cookie_name = conf->cookie;
+    out->max_buffered_packets = conf->max_buffered_packets;
+    out->max_buffered_bytes = conf->max_buffered_bytes;
 }
 
 /* At stop, before the engines shut down: every Socket.IO socket gets its "server shutting down"
@@ -92,7 +96,11 @@ static int setup_app(app_t *app)
      * reference's default (off) unless --recovery */
     sc.recovery = app->conf.recovery || !(app->conf.echo || app->conf.bench_app);
     sc.max_disconnection_ms = app->conf.max_disconnection_duration_ms;
-    if (srv_redis_setup(&app->loop, app->conf.redis, &sc, &app->redis) != 0)
+    sc.recovery_max_bytes = app->conf.recovery_max_bytes;
+    sc.recovery_max_replay_packets = app->conf.recovery_max_replay_packets;
+    sc.recovery_max_replay_bytes = app->conf.recovery_max_replay_bytes;
+    if (srv_redis_setup(&app->loop, app->conf.redis, app->conf.redis_queue_max_bytes, &sc,
+                        &app->redis) != 0)
         return -1;
     app->io = sio_server_new(&app->loop, &app->eio_conf, &sc);
     if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0 ||
@@ -115,11 +123,20 @@ static int setup_app(app_t *app)
         log_error(LOG_MOD, "--database: migration failed: %s", err);
         return -1;
     }
-    app->chat = srv_chat_new(&app->loop, &app->conf, app->store, app->io);
+    store_set_max_pending(app->store, app->conf.store_max_pending);
+    app->chat = srv_chat_new(&app->loop, &app->conf, app->store, app->io, app->redis);
     if (app->chat == NULL)
         return -1;
-    if (srv_chat_register_routes(app->chat, app->http) != 0)
+    if (srv_chat_register_routes(app->chat, app->http) != 0 ||
+        srv_http_set_too_large_body(app->http, SRV_CHAT_API_PREFIX, SRV_CHAT_TOO_LARGE_JSON) != 0)
         return -1;
+    if (app->conf.metrics) {
+        srv_metrics_sources_t ms = {&app->conf, app->http,  app->io,
+                                    app->store, app->redis, app->chat};
+        app->metrics = srv_metrics_new(&ms);
+        if (srv_metrics_register(app->metrics, app->http) != 0)
+            return -1;
+    }
     app->web = srv_web_new(app->conf.web_root); /* the catch-all "/": registered last */
     return srv_web_register(app->web, app->http) == 0 ? 0 : -1;
 }
@@ -192,6 +209,7 @@ static int teardown(app_t *app)
 
     srv_http_free(app->http);
     srv_web_free(app->web);
+    srv_metrics_free(app->metrics);
     uv_walk(&app->loop, close_walk_cb, NULL);
     uv_run(&app->loop, UV_RUN_DEFAULT);
     int lrc = uv_loop_close(&app->loop);

@@ -3,7 +3,8 @@
 
 #include "redis/redis_adapter.h"
 
-int srv_redis_setup(uv_loop_t *loop, const char *url, sio_config_t *sc, void **handle)
+int srv_redis_setup(uv_loop_t *loop, const char *url, size_t queue_bytes, sio_config_t *sc,
+                    rda_client_t **handle)
 {
     rda_client_t *c;
     *handle = NULL;
@@ -12,13 +13,14 @@ int srv_redis_setup(uv_loop_t *loop, const char *url, sio_config_t *sc, void **h
     c = rda_client_new(loop, url);
     if (c == NULL)
         return -1;
+    rda_client_set_queue_limits(c, 0, queue_bytes);
     sc->adapter = rda_adapter_new;
     sc->adapter_data = c;
     *handle = c;
     return 0;
 }
 
-void srv_redis_teardown(void *handle)
+void srv_redis_teardown(rda_client_t *handle)
 {
     rda_client_free(handle);
 }

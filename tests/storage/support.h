@@ -61,6 +61,7 @@ typedef struct st_tres_t {
     store_user_t *user;
     store_token_t token;
     char token_hash[600];
+    char token_family[600];
     store_chat_t *chat;
     store_message_t *msg;
     store_member_role_t role;
