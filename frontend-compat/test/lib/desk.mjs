@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { io } from "socket.io-client";
-import { api, backends, SECRET, startChat, T, uname } from "./chat.mjs";
+import { api, backends, SECRET, T, uname } from "./chat.mjs";
 import { startSioc } from "./server.mjs";
 
 export { api, backends, T, uname };
@@ -35,11 +35,23 @@ export async function loginRetry(server, username, password, tries = 50) {
   throw new Error(`cannot log in as ${username}`);
 }
 
-/** Starts sioc on a fresh store of `backend` with a first admin; resolves the server with
- * server.admin = {username, token}. */
-export async function startDesk(backend, extra = []) {
+/** Starts sioc on a fresh store of `backend` (or on `store` = {url, cleanup} if given) with a
+ * first admin; resolves the server with server.admin = {username, token} and server.dbUrl. */
+export async function startDesk(backend, extra = [], store = backend.url()) {
   const username = uname("admin");
-  const server = await startChat(backend, ["--admin-username", username, "--admin-password-file", passwordFile(), ...extra]);
+  const server = await startSioc([
+    "--database", store.url, "--jwt-secret", SECRET,
+    "--admin-username", username, "--admin-password-file", passwordFile(), ...extra,
+  ]);
+  const stop = server.stop.bind(server);
+  server.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      store.cleanup();
+    }
+  };
+  server.dbUrl = store.url;
   server.admin = { username, token: await loginRetry(server, username, ADMIN_PASSWORD) };
   return server;
 }
