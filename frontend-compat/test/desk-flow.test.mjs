@@ -281,6 +281,7 @@ for (const backend of backends()) {
       assert.equal(rf.status, 401, rf.text);
       assertError(assert, await api(server, "GET", "/v1/api/desk/services", { token: a.token }), 403, "account_disabled");
       await assert.rejects(desk(server, a.token), /unauthorized/);
+      await assert.rejects(connect(server, a.token), /unauthorized/, "/chat refuses them too");
       // the history stays, authorship included
       const detail = await api(server, "GET", `/v1/api/desk/services/${sid}`, { token: server.admin.token });
       assert.equal(detail.json.messages[1].authorId, a.id);
