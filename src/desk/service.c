@@ -209,23 +209,16 @@ static void host_rating(void *data, srv_channel_t *ch, int64_t customer_id, int6
     }
 }
 
-/* typing and read receipts need the customer's open (or given) service first */
+/* typing needs the customer's open service first */
 static void on_customer_service(void *cbdata, int status, const store_service_list_t *l)
 {
     desk_op_t *op = cbdata;
-    if (op->desk == NULL || status != 0 || l->count == 0) {
-        desk_op_free(op);
-        return;
-    }
-    const store_service_t *svc = &l->items[0];
-    if (op->n[0] == 0) { /* typing */
+    if (op->desk != NULL && status == 0 && l->count > 0) {
+        const store_service_t *svc = &l->items[0];
         desk_notify_about(op->desk, "typing", svc, 0,
                           json_pack("{s:I,s:s,s:b}", "serviceId", (json_int_t)svc->id, "from",
                                     "customer", "typing", op->n[1] != 0));
-        desk_op_free(op);
-        return;
     }
-    op->svc = store_service_dup(svc);
     desk_op_free(op);
 }
 
