@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef enum en_eio_packet_type_t {
     EIO_PACKET_OPEN = 0,

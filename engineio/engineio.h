@@ -16,7 +16,7 @@
 #include <uv.h>
 #include <h2o.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_eio_server_t eio_server_t;
 typedef struct st_eio_socket_t eio_socket_t;
@@ -58,8 +58,26 @@ typedef struct st_eio_config_t {
     const char *cookie_path;      /* "/" */
     bool cookie_http_only;        /* true */
     const char *cookie_same_site; /* "Lax"; NULL omits the attribute */
-    size_t max_buffered_packets;  /* per-socket send queue limit before the socket is closed */
+    /* Per-socket send queue bounds (packets waiting in the session's queue, in its polling
+     * answer or in its WebSocket's frames, written or not). A send over either bound closes the
+     * socket with "transport error" and a warning (the reference's closing of a socket whose
+     * buffer overflowed); a volatile send is dropped instead, and a message alone in an empty
+     * queue always goes, whatever its size. 0 turns a bound off. */
+    size_t max_buffered_packets; /* 10000 */
+    size_t max_buffered_bytes;   /* 32 MiB; at most 1 GiB */
 } eio_config_t;
+
+/** The largest max_buffered_bytes accepted (1 GiB). */
+#define EIO_MAX_BUFFERED_BYTES_LIMIT (1u << 30)
+
+/** What the engine holds now and what its bounds dropped since it started (/metrics). */
+typedef struct st_eio_server_stats_t {
+    size_t sockets;            /* open sessions */
+    size_t queued_packets;     /* over every socket: queued or in flight */
+    size_t queued_bytes;       /* their payload bytes (a broadcast shared by N sockets counts N) */
+    uint64_t closed_overflow;  /* sockets closed for going over max_buffered_packets/bytes */
+    uint64_t volatile_dropped; /* volatile sends dropped (not writable, or over a bound) */
+} eio_server_stats_t;
 
 /** Fills `conf` with the reference server's defaults. */
 void eio_config_init(eio_config_t *conf);
@@ -94,6 +112,8 @@ int eio_server_handle(eio_server_t *srv, h2o_req_t *req);
 void eio_server_shutdown(eio_server_t *srv);
 /** Number of open sessions. */
 size_t eio_server_socket_count(const eio_server_t *srv);
+/** Fills `st` with the engine's current use and drop counts. */
+void eio_server_stats(const eio_server_t *srv, eio_server_stats_t *st);
 /** Frees the server; sessions still open are closed without callbacks. NULL is a no-op. */
 void eio_server_free(eio_server_t *srv);
 
@@ -103,7 +123,7 @@ void eio_server_free(eio_server_t *srv);
 
 /** Queues a message; the engine takes a reference on `msg` (the caller keeps its own). Returns
  * 0, -EPIPE if `sock` is closing, -EAGAIN if EIO_SEND_VOLATILE and not writable now, -ENOBUFS
- * if the queue is over max_buffered_packets (the socket is then closed). */
+ * if the queue is over max_buffered_packets or max_buffered_bytes (the socket is then closed). */
 int eio_socket_send_blob(eio_socket_t *sock, blob_t *msg, bool is_binary, unsigned flags);
 /** Copies `len` bytes of `msg` into a blob and queues it, as eio_socket_send_blob. */
 int eio_socket_send(eio_socket_t *sock, const char *msg, size_t len, bool is_binary);
@@ -112,6 +132,9 @@ int eio_socket_send(eio_socket_t *sock, const char *msg, size_t len, bool is_bin
 void eio_socket_close(eio_socket_t *sock, const char *reason);
 /** True if a message queued now would be written at once (volatile sends check this). */
 bool eio_socket_writable(const eio_socket_t *sock);
+/** Packets queued or in flight on `sock` (its queue and its WebSocket), and their bytes in
+ * *bytes if not NULL: what a sender pacing itself (a recovery replay) waits to drain. */
+size_t eio_socket_queued(const eio_socket_t *sock, size_t *bytes);
 
 /** The session id: 20 URL-safe characters from a CSPRNG. */
 const char *eio_socket_id(const eio_socket_t *sock);

@@ -97,13 +97,13 @@ struct st_eio_ws_t {
     eio_ws_frame_t *inflight;             /* frames of the write in flight */
     eio_ws_frame_t *pong;                 /* a queued pong not yet in flight, or NULL */
     char *frag;                           /* a fragmented message being gathered, or NULL */
-    eio_timer_list_t *close_timers;       /* bounds the close handshake */
+    eio_server_t *srv;                    /* its close timers, its limits, its totals */
     eio_timer_entry_t close_timer;
     /* 32-bit counts keep the struct at 120 bytes, a 128-byte malloc chunk (was 144) */
-    uint32_t queued;   /* frames queued or in flight */
-    uint32_t max_msg;  /* bytes (config clamped to 4 GiB - 1); a bigger message closes with 1009 */
-    uint32_t frag_len; /* <= max_msg */
-    int fd;            /* the socket's fd once sock is set: the send fast path needs no lookup */
+    uint32_t queued;       /* frames queued or in flight */
+    uint32_t queued_bytes; /* their payload bytes (the send bound is below 4 GiB) */
+    uint32_t frag_len;     /* <= the server's max_http_buffer_size */
+    int fd; /* the socket's fd once sock is set: the send fast path needs no lookup */
     uint16_t close_code;
     uint8_t frag_opcode; /* 0 when no fragmented message is open */
     bool writing;
@@ -126,8 +126,8 @@ struct st_eio_socket_t {
     eio_upgrade_t *upgrade;
     const char *close_reason; /* static string */
     char *info;               /* url\0remote\0{name\0value\0}* */
-    /* 32-bit sizes keep the struct at 200 bytes, a 208-byte malloc chunk (was 224) */
-    uint32_t info_len;
+    /* 32-bit sizes keep the struct at 200 bytes, a 208-byte malloc chunk */
+    uint32_t q_bytes; /* payload bytes in q_head (the send bound is below 4 GiB) */
     uint32_t q_count;
     uint64_t created_ms;
     void *data;
@@ -174,6 +174,7 @@ struct st_eio_server_t {
     eio_timer_list_t close_timers;
     eio_timer_list_t ws_close_timers; /* WebSocket close handshakes */
     eio_handler_t *handler;
+    eio_server_stats_t stats; /* queued_* kept up to date by socket.c and ws_conn.c */
 };
 
 /** What verify() looks at in a request, parsed by request.c. */
@@ -234,6 +235,8 @@ eio_socket_t *eio__socket_new(eio_server_t *srv, h2o_req_t *req, int protocol, i
 void eio__socket_free(eio_socket_t *sock);
 /** Queues a packet (takes the ref on `data`, which may be NULL). Returns 0, -EPIPE or -ENOBUFS. */
 int eio__socket_queue(eio_socket_t *sock, eio_packet_type_t type, blob_t *data, bool is_binary);
+/** The transport took every queued item (freed or handed on): resets the queue and its counts. */
+void eio__socket_queue_taken(eio_socket_t *sock);
 /** Handles one decoded packet from the current transport. */
 void eio__socket_on_packet(eio_socket_t *sock, const eio_packet_t *pkt);
 /** Closes at once (transport gone, timeout, error): no more flushing; on_close from the loop. */
@@ -278,9 +281,9 @@ void eio__websocket_on_close(eio_ws_t *ws, int code);
 
 /* ws_conn.c */
 /** Answers `req` with 101 and takes over its socket. Returns the conn (sending may start now;
- * frames wait for the 101 to be written). */
-eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg,
-                          eio_timer_list_t *close_timers);
+ * frames wait for the 101 to be written). Messages over srv's max_http_buffer_size close it with
+ * 1009. */
+eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, eio_server_t *srv);
 /** Queues a data frame: the optional one-byte `prefix` (-1 for none) then the payload, taken
  * from `blob` (the ref is taken over) or copied from data/len. Dropped once closing. */
 void eio__ws_send(eio_ws_t *ws, bool is_binary, int prefix, blob_t *blob, const char *data,

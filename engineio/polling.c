@@ -138,9 +138,7 @@ bool eio__polling_flush(eio_socket_t *sock)
         free(it);
         it = next;
     }
-    sock->q_head = NULL;
-    sock->q_tail = &sock->q_head;
-    sock->q_count = 0;
+    eio__socket_queue_taken(sock);
     if (close_now) {
         batch_add(sock, &b, EIO_PACKET_CLOSE, "", 0, false);
         sock->send_close = false;

@@ -3,7 +3,7 @@
  * invalid escape is kept as it is (url_decode in base); the last occurrence of a key wins (as
  * Object.fromEntries). */
 #include "engineio/codec.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <string.h>

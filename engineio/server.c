@@ -48,6 +48,7 @@ void eio_config_init(eio_config_t *conf)
     conf->cookie_http_only = true;
     conf->cookie_same_site = "Lax";
     conf->max_buffered_packets = 10000;
+    conf->max_buffered_bytes = 32u << 20;
 }
 
 /* --- sid table ----------------------------------------------------------------------------- */
@@ -207,6 +208,12 @@ eio_server_t *eio_server_new(uv_loop_t *loop, const eio_config_t *conf, const ei
                   "invalid options: maxHttpBufferSize (1..INT_MAX) and transports must be set");
         return NULL;
     }
+    if (conf->max_buffered_bytes > EIO_MAX_BUFFERED_BYTES_LIMIT) {
+        /* the queued byte counts are 32-bit: a queue holds at most the bound plus one message */
+        log_error(MODULE, "invalid options: max_buffered_bytes over %u",
+                  EIO_MAX_BUFFERED_BYTES_LIMIT);
+        return NULL;
+    }
     if (sodium_init() < 0) {
         log_error(MODULE, "libsodium failed to initialise");
         return NULL;
@@ -272,6 +279,12 @@ void eio_server_shutdown(eio_server_t *srv)
 size_t eio_server_socket_count(const eio_server_t *srv)
 {
     return srv->count;
+}
+
+void eio_server_stats(const eio_server_t *srv, eio_server_stats_t *st)
+{
+    *st = srv->stats;
+    st->sockets = srv->count;
 }
 
 static void on_handle_closed(uv_handle_t *h)

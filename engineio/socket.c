@@ -80,7 +80,6 @@ static void copy_request_info(eio_socket_t *sock, h2o_req_t *req)
     /* shrink to fit: this block lives as long as the session */
     size_t len;
     sock->info = buf_steal(&b, &len);
-    sock->info_len = (uint32_t)len; /* headers are bounded by h2o's request size limit */
     sock->info = xrealloc(sock->info, len + 1);
 }
 
@@ -126,6 +125,7 @@ void eio__socket_free(eio_socket_t *sock)
         free(it);
         it = next;
     }
+    eio__socket_queue_taken(sock);
     free(sock->info);
     free(sock);
 }
@@ -163,19 +163,36 @@ void eio__hb_expired(eio_socket_t *sock, int which)
 
 /* --- queue --------------------------------------------------------------------------------- */
 
+/* True if one more packet of `bytes` would take `sock` over one of its send bounds. A message
+ * alone in an empty queue always fits, so a big message does not close an idle socket. */
+static bool over_bound(const eio_socket_t *sock, size_t bytes)
+{
+    const eio_config_t *conf = &sock->srv->conf;
+    size_t qbytes, queued = eio_socket_queued(sock, &qbytes);
+    if (queued == 0)
+        return false;
+    if (conf->max_buffered_packets != 0 && queued >= conf->max_buffered_packets)
+        return true;
+    return conf->max_buffered_bytes != 0 && qbytes + bytes > conf->max_buffered_bytes;
+}
+
 int eio__socket_queue(eio_socket_t *sock, eio_packet_type_t type, blob_t *data, bool is_binary)
 {
+    eio_server_t *srv = sock->srv;
+    size_t bytes = data != NULL ? data->len : 0;
     if (sock->state != EIO_STATE_OPEN) {
         blob_unref(data);
         return -EPIPE;
     }
-    size_t limit = sock->srv->conf.max_buffered_packets;
-    size_t queued = sock->q_count;
-    if (sock->ws != NULL)
-        queued += sock->ws->queued;
-    if (limit != 0 && queued >= limit) {
+    if (over_bound(sock, bytes)) {
+        size_t qbytes, queued = eio_socket_queued(sock, &qbytes);
         blob_unref(data);
-        log_warn(MODULE, "socket %s: send queue over %zu packets, closing", sock->sid, limit);
+        log_warn(MODULE,
+                 "socket %s: send queue full (%zu packets, %zu bytes; bounds %zu packets, %zu "
+                 "bytes): closing",
+                 sock->sid, queued, qbytes, srv->conf.max_buffered_packets,
+                 srv->conf.max_buffered_bytes);
+        srv->stats.closed_overflow++;
         eio__socket_close_now(sock, "transport error");
         return -ENOBUFS;
     }
@@ -184,7 +201,7 @@ int eio__socket_queue(eio_socket_t *sock, eio_packet_type_t type, blob_t *data, 
      * transport is writable): no queue item, no idle pass; ws_conn.c sends it with one
      * sendmsg. A fan-out delivery is then one syscall and no allocation. */
     if (sock->ws != NULL && sock->transport == EIO_TRANSPORT_KIND_WEBSOCKET && sock->q_count == 0 &&
-        !sock->in_pending && sock->srv->cb.on_drain == NULL && eio__ws_writable(sock->ws)) {
+        !sock->in_pending && srv->cb.on_drain == NULL && eio__ws_writable(sock->ws)) {
         eio__websocket_send_now(sock, type, data, is_binary);
         return 0;
     }
@@ -196,8 +213,21 @@ int eio__socket_queue(eio_socket_t *sock, eio_packet_type_t type, blob_t *data, 
     *sock->q_tail = it;
     sock->q_tail = &it->next;
     sock->q_count++;
+    sock->q_bytes += (uint32_t)bytes;
+    srv->stats.queued_packets++;
+    srv->stats.queued_bytes += bytes;
     eio__socket_mark_pending(sock);
     return 0;
+}
+
+void eio__socket_queue_taken(eio_socket_t *sock)
+{
+    sock->srv->stats.queued_packets -= sock->q_count;
+    sock->srv->stats.queued_bytes -= sock->q_bytes;
+    sock->q_head = NULL;
+    sock->q_tail = &sock->q_head;
+    sock->q_count = 0;
+    sock->q_bytes = 0;
 }
 
 /* --- incoming packets ---------------------------------------------------------------------- */
@@ -314,8 +344,10 @@ int eio_socket_send_blob(eio_socket_t *sock, blob_t *msg, bool is_binary, unsign
 {
     if (sock->state != EIO_STATE_OPEN)
         return -EPIPE;
-    if ((flags & EIO_SEND_VOLATILE) != 0 && !eio_socket_writable(sock))
+    if ((flags & EIO_SEND_VOLATILE) != 0 && !eio_socket_writable(sock)) {
+        sock->srv->stats.volatile_dropped++;
         return -EAGAIN;
+    }
     return eio__socket_queue(sock, EIO_PACKET_MESSAGE, blob_ref(msg), is_binary);
 }
 
@@ -335,6 +367,18 @@ void eio_socket_close(eio_socket_t *sock, const char *reason)
     sock->send_close = true;
     eio__timer_link(&sock->srv->close_timers, &sock->hb);
     eio__socket_mark_pending(sock);
+}
+
+size_t eio_socket_queued(const eio_socket_t *sock, size_t *bytes)
+{
+    size_t n = sock->q_count, b = sock->q_bytes;
+    if (sock->ws != NULL) {
+        n += sock->ws->queued;
+        b += sock->ws->queued_bytes;
+    }
+    if (bytes != NULL)
+        *bytes = b;
+    return n;
 }
 
 bool eio_socket_writable(const eio_socket_t *sock)

@@ -45,9 +45,7 @@ void eio__websocket_flush(eio_socket_t *sock)
         free(it);
         it = next;
     }
-    sock->q_head = NULL;
-    sock->q_tail = &sock->q_head;
-    sock->q_count = 0;
+    eio__socket_queue_taken(sock);
     /* eio_socket_close: the reference sends no close packet over a WebSocket, just the close
      * frame (no status). At server shutdown sioc sends `1` first (the issue asks for a close
      * packet on every session): send_close stays set and finalize writes it before the frame. */
@@ -175,7 +173,7 @@ eio_socket_t *eio__websocket_accept(eio_server_t *srv, eio_socket_t *sock, h2o_r
         eio__add_cookie_header(srv, req, sock->sid);
     }
     eio__add_cors_headers(srv, req); /* the cors middleware runs on upgrades too */
-    eio_ws_t *ws = eio__ws_upgrade(req, key, srv->conf.max_http_buffer_size, &srv->ws_close_timers);
+    eio_ws_t *ws = eio__ws_upgrade(req, key, srv);
     if (fresh) {
         ws->owner = sock;
         sock->ws = ws;

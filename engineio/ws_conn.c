@@ -6,9 +6,9 @@
  * Reading: frames are parsed in place from the socket's input buffer (client frames must be
  * masked; they are unmasked there). A whole unfragmented message is delivered without a copy;
  * fragments are gathered in a buffer that exists only while a fragmented message is open.
- * Messages over max_msg close with 1009, protocol errors with 1002. Ping is answered with pong;
- * a pong still queued is rewritten instead of queueing another, so pings cannot grow the queue.
- * Once nothing is left unread, the socket's input buffer is handed back to h2o so an idle
+ * Messages over max_http_buffer_size close with 1009, protocol errors with 1002. Ping is answered
+ * with pong; a pong still queued is rewritten instead of queueing another, so pings cannot grow the
+ * queue. Once nothing is left unread, the socket's input buffer is handed back to h2o so an idle
  * connection holds none.
  *
  * Writing: a frame sent while nothing is queued or in flight goes out at once with one sendmsg
@@ -53,10 +53,15 @@ struct st_eio_ws_frame_t {
 
 static void start_write(eio_ws_t *ws);
 
-static void free_frames(eio_ws_frame_t *f)
+/* Frees a list of frames, taking each off the conn's and the server's queued counts. */
+static void free_frames(eio_ws_t *ws, eio_ws_frame_t *f)
 {
     while (f != NULL) {
         eio_ws_frame_t *next = f->next;
+        ws->queued--;
+        ws->queued_bytes -= (uint32_t)f->len;
+        ws->srv->stats.queued_packets--;
+        ws->srv->stats.queued_bytes -= f->len;
         blob_unref(f->blob);
         free(f);
         f = next;
@@ -72,8 +77,8 @@ static void teardown(eio_ws_t *ws, int code)
         h2o_socket_close(ws->sock);
         ws->sock = NULL;
     }
-    free_frames(ws->out_head);
-    free_frames(ws->inflight);
+    free_frames(ws, ws->out_head);
+    free_frames(ws, ws->inflight);
     free(ws->frag);
     if (ws->owner != NULL || ws->upgrade != NULL)
         eio__websocket_on_close(ws, code);
@@ -126,6 +131,9 @@ static void enqueue(eio_ws_t *ws, eio_ws_frame_t *f)
     *ws->out_tail = f;
     ws->out_tail = &f->next;
     ws->queued++;
+    ws->queued_bytes += (uint32_t)f->len;
+    ws->srv->stats.queued_packets++;
+    ws->srv->stats.queued_bytes += f->len;
 }
 
 /* Queues a frame; `room` is the inline capacity to reserve (at least len when blob is NULL). */
@@ -147,7 +155,11 @@ static eio_ws_frame_t *queue_frame(eio_ws_t *ws, int opcode, int prefix, blob_t 
 static void queue_pong(eio_ws_t *ws, const char *payload, size_t len)
 {
     if (ws->pong != NULL) {
+        ws->queued_bytes -= (uint32_t)ws->pong->len;
+        ws->srv->stats.queued_bytes -= ws->pong->len;
         frame_set_header(ws->pong, OP_PONG, -1, len);
+        ws->queued_bytes += (uint32_t)len;
+        ws->srv->stats.queued_bytes += len;
         memcpy(ws->pong->inline_data, payload, len);
         return;
     }
@@ -225,7 +237,7 @@ void eio__ws_close(eio_ws_t *ws, uint16_t code)
     char payload[2] = {(char)(code >> 8), (char)code};
     queue_frame(ws, OP_CLOSE, -1, NULL, payload, code != 0 ? sizeof(payload) : 0, sizeof(payload));
     if (ws->sock != NULL) /* else linked when the upgrade completes: teardown needs the socket */
-        eio__timer_link(ws->close_timers, &ws->close_timer);
+        eio__timer_link(&ws->srv->ws_close_timers, &ws->close_timer);
     start_write(ws);
 }
 
@@ -242,9 +254,7 @@ static void on_write_complete(h2o_socket_t *sock, const char *err)
     eio_ws_frame_t *done = ws->inflight;
     ws->inflight = NULL;
     ws->writing = false;
-    for (eio_ws_frame_t *f = done; f != NULL; f = f->next)
-        ws->queued--;
-    free_frames(done);
+    free_frames(ws, done);
     if (err != NULL) {
         teardown(ws, 1006);
         return;
@@ -337,6 +347,13 @@ static void fail(eio_ws_t *ws, uint16_t code)
         eio__ws_close(ws, code); /* else the close frame or the close timer ends it */
 }
 
+/* The largest message read (the reference's maxHttpBufferSize), clamped to 32 bits. */
+static uint32_t max_msg(const eio_ws_t *ws)
+{
+    size_t m = ws->srv->conf.max_http_buffer_size;
+    return m < UINT32_MAX ? (uint32_t)m : UINT32_MAX;
+}
+
 /* Parses and handles the frames in the input buffer. Returns false if torn down. */
 static bool process_input(eio_ws_t *ws)
 {
@@ -345,7 +362,7 @@ static bool process_input(eio_ws_t *ws)
         h2o_buffer_t *in = sock->input;
         eio_ws_frame_info_t fi;
         int rc = eio_ws_frame_parse((const uint8_t *)in->bytes, in->size, ws->frag_opcode,
-                                    ws->frag_len, ws->max_msg, &fi);
+                                    ws->frag_len, max_msg(ws), &fi);
         if (rc == -EAGAIN)
             return true;
         if (rc != 0) {
@@ -367,7 +384,7 @@ static bool process_input(eio_ws_t *ws)
                 ws->frag_opcode = fi.opcode;
             ws->frag = xrealloc(ws->frag, (size_t)ws->frag_len + len + 1);
             memcpy(ws->frag + ws->frag_len, payload, len);
-            ws->frag_len += (uint32_t)len; /* the parser bounds it by max_msg */
+            ws->frag_len += (uint32_t)len; /* the parser bounds it by max_msg() */
             if (fi.fin) {
                 char *msg = ws->frag;
                 size_t msg_len = ws->frag_len;
@@ -423,21 +440,19 @@ static void on_upgrade_complete(void *user_data, h2o_socket_t *sock, size_t reqs
     h2o_buffer_consume(&sock->input, reqsize);
     h2o_socket_read_start(sock, on_read);
     if (ws->closing)
-        eio__timer_link(ws->close_timers, &ws->close_timer);
+        eio__timer_link(&ws->srv->ws_close_timers, &ws->close_timer);
     if (sock->input->size != 0 && !process_input(ws))
         return;
     start_write(ws);
     trim_input(sock);
 }
 
-eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, size_t max_msg,
-                          eio_timer_list_t *close_timers)
+eio_ws_t *eio__ws_upgrade(h2o_req_t *req, const char *key, eio_server_t *srv)
 {
     eio_ws_t *ws = xcalloc(1, sizeof(*ws));
     char accept_key[29];
     ws->out_tail = &ws->out_head;
-    ws->max_msg = max_msg < UINT32_MAX ? (uint32_t)max_msg : UINT32_MAX;
-    ws->close_timers = close_timers;
+    ws->srv = srv;
     eio__ws_accept_key(key, accept_key);
     req->res.status = 101;
     req->res.reason = "Switching Protocols";

@@ -11,6 +11,7 @@
  * reply when the context is freed) or by the timer flush. */
 #include "redis/rda_client.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 #include <hiredis/async.h>
 
 #include "redis/rda_uv.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 #define MOD            "redis"
 #define BACKOFF_MIN_MS 100
@@ -46,9 +47,11 @@ struct st_rda_sub_t {
 };
 
 struct st_rda_job_t {
-    rda_job_t *next; /* in c->failed only */
-    rda_numsub_cb cb;
+    rda_job_t *next;   /* in c->failed only */
+    rda_numsub_cb cb;  /* NUMSUB jobs */
+    rda_int_cb int_cb; /* rda_client_command jobs (may be NULL: no answer wanted) */
     void *cbdata;
+    bool is_command;
     bool cancelled;
 };
 
@@ -66,7 +69,9 @@ struct st_rda_client_t {
     conn_t pub, sub;
     rda_sub_t *subs;
     queued_t *qhead, *qtail;
-    size_t qlen;
+    size_t qlen, qbytes; /* publishes waiting, their channel + payload bytes */
+    size_t max_queue, max_queue_bytes;
+    uint64_t qdropped; /* publishes dropped by the bounds */
     rda_job_t *failed; /* NUMSUB jobs without a publisher, answered by flush_timer */
     uv_timer_t *flush_timer;
 };
@@ -183,6 +188,7 @@ static void queue_flush(rda_client_t *c)
     while (c->pub.connected && (q = c->qhead) != NULL) {
         c->qhead = q->next;
         c->qlen--;
+        c->qbytes -= q->chlen + q->len;
         redisAsyncCommand(c->pub.ac, NULL, NULL, "PUBLISH %b %b", q->bytes, q->chlen,
                           q->bytes + q->chlen, q->len);
         free(q);
@@ -199,14 +205,22 @@ void rda_client_publish(rda_client_t *c, const char *channel, const void *payloa
         redisAsyncCommand(c->pub.ac, NULL, NULL, "PUBLISH %b %b", channel, chlen, payload, len);
         return;
     }
-    if (c->qlen >= RDA_QUEUE_MAX) { /* drop the oldest */
+    /* drop the oldest beyond either bound (a message alone always waits) */
+    while (c->qhead != NULL &&
+           (c->qlen >= c->max_queue ||
+            (c->max_queue_bytes != 0 && c->qbytes + chlen + len > c->max_queue_bytes))) {
         q = c->qhead;
         c->qhead = q->next;
         c->qlen--;
+        c->qbytes -= q->chlen + q->len;
         free(q);
         if (c->qhead == NULL)
             c->qtail = NULL;
-        log_warn(MOD, "publisher down: queue full, oldest message dropped");
+        if (c->qdropped++ % 1000 == 0)
+            log_warn(MOD,
+                     "publisher down: queue full (%zu publishes, %zu bytes), oldest dropped "
+                     "(%" PRIu64 " so far)",
+                     c->qlen, c->qbytes, c->qdropped);
     }
     q = xmalloc(sizeof(*q) + chlen + len);
     q->next = NULL;
@@ -221,6 +235,21 @@ void rda_client_publish(rda_client_t *c, const char *channel, const void *payloa
         c->qhead = q;
     c->qtail = q;
     c->qlen++;
+    c->qbytes += chlen + len;
+}
+
+void rda_client_set_queue_limits(rda_client_t *c, size_t max_publishes, size_t max_bytes)
+{
+    c->max_queue = max_publishes != 0 ? max_publishes : RDA_QUEUE_MAX;
+    c->max_queue_bytes = max_bytes;
+}
+
+void rda_client_stats(const rda_client_t *c, rda_client_stats_t *st)
+{
+    st->connected = rda_client_connected(c);
+    st->queued = c->qlen;
+    st->queued_bytes = c->qbytes;
+    st->dropped = c->qdropped;
 }
 
 /* --- NUMSUB --- */
@@ -245,10 +274,22 @@ static void on_flush_timer(uv_timer_t *t)
     rda_job_t *job;
     while ((job = c->failed) != NULL) {
         c->failed = job->next;
-        if (!job->cancelled)
+        if (job->cancelled || (job->is_command && job->int_cb == NULL))
+            ;
+        else if (job->is_command)
+            job->int_cb(-ENOTCONN, 0, job->cbdata);
+        else
             job->cb(-1, job->cbdata);
         free(job);
     }
+}
+
+/* Answers `job` from the flush timer (no publisher, or the command could not be sent). */
+static void job_fail_later(rda_client_t *c, rda_job_t *job)
+{
+    job->next = c->failed;
+    c->failed = job;
+    uv_timer_start(c->flush_timer, on_flush_timer, 0, 0);
 }
 
 rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb cb, void *cbdata)
@@ -259,10 +300,40 @@ rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb
     if (c->pub.connected &&
         redisAsyncCommand(c->pub.ac, on_numsub_reply, job, "PUBSUB NUMSUB %s", channel) == REDIS_OK)
         return job;
-    job->next = c->failed;
-    c->failed = job;
-    uv_timer_start(c->flush_timer, on_flush_timer, 0, 0);
+    job_fail_later(c, job);
     return job;
+}
+
+static void on_int_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    rda_job_t *job = priv;
+    redisReply *reply = r;
+    UNUSED(ac);
+    if (!job->cancelled && job->int_cb != NULL) {
+        if (reply == NULL)
+            job->int_cb(-ENOTCONN, 0, job->cbdata);
+        else if (reply->type == REDIS_REPLY_ERROR)
+            job->int_cb(-EIO, 0, job->cbdata);
+        else
+            job->int_cb(0, reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0, job->cbdata);
+    }
+    free(job);
+}
+
+void rda_client_command(rda_client_t *c, int argc, const char **argv, rda_int_cb cb, void *cbdata)
+{
+    rda_job_t *job = xcalloc(1, sizeof(*job));
+    size_t lens[8];
+    job->int_cb = cb;
+    job->cbdata = cbdata;
+    job->is_command = true;
+    assert(argc > 0 && argc <= (int)ARRAY_SIZE(lens));
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (c->pub.connected &&
+        redisAsyncCommandArgv(c->pub.ac, on_int_reply, job, argc, argv, lens) == REDIS_OK)
+        return;
+    job_fail_later(c, job);
 }
 
 void rda_client_cancel(rda_client_t *c, rda_job_t *job)
@@ -384,6 +455,8 @@ rda_client_t *rda_client_new(uv_loop_t *loop, const char *url)
     }
     c = xcalloc(1, sizeof(*c));
     c->loop = loop;
+    c->max_queue = RDA_QUEUE_MAX;
+    c->max_queue_bytes = RDA_QUEUE_MAX_BYTES;
     memcpy(c->host, host, sizeof(host));
     c->port = port;
     c->flush_timer = xmalloc(sizeof(*c->flush_timer));
@@ -401,19 +474,13 @@ bool rda_client_connected(const rda_client_t *c)
 
 void rda_client_free(rda_client_t *c)
 {
-    rda_job_t *job;
     queued_t *q;
     if (c == NULL)
         return;
     c->freeing = true;
     conn_dispose(&c->pub);
     conn_dispose(&c->sub);
-    while ((job = c->failed) != NULL) {
-        c->failed = job->next;
-        if (!job->cancelled)
-            job->cb(-1, job->cbdata);
-        free(job);
-    }
+    on_flush_timer(c->flush_timer); /* the jobs still waiting fail now */
     uv_timer_stop(c->flush_timer);
     uv_close((uv_handle_t *)c->flush_timer, on_timer_closed);
     while (c->subs != NULL) {

@@ -9,14 +9,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct st_rda_client_t rda_client_t;
 typedef struct st_rda_sub_t rda_sub_t;
 typedef struct st_rda_job_t rda_job_t;
 
-/** Publishes kept while the publisher is disconnected (the oldest are dropped beyond). */
-#define RDA_QUEUE_MAX 10000
+/** Publishes kept while the publisher is disconnected, in count and in bytes (channel +
+ * payload): the oldest are dropped (and counted) beyond either. Defaults of
+ * rda_client_set_queue_limits. */
+#define RDA_QUEUE_MAX       10000
+#define RDA_QUEUE_MAX_BYTES (16u << 20)
 
 /** Parses "redis://HOST:PORT" (HOST numeric; port 6379 when absent; a trailing "/db" is
  * refused). Returns 0 or -EINVAL. */
@@ -39,6 +43,18 @@ rda_sub_t *rda_client_subscribe(rda_client_t *c, const char *channel, bool patte
                                 rda_message_cb cb, void *data);
 void rda_client_unsubscribe(rda_client_t *c, rda_sub_t *sub);
 
+/** Sets the bounds of the queue of publishes waiting for the publisher (`max_publishes` 0: the
+ * default; `max_bytes` 0: no byte bound). */
+void rda_client_set_queue_limits(rda_client_t *c, size_t max_publishes, size_t max_bytes);
+
+/** The client's state and its queue's use (/metrics). */
+typedef struct st_rda_client_stats_t {
+    bool connected;
+    size_t queued, queued_bytes; /* publishes waiting for the publisher, and their bytes */
+    uint64_t dropped;            /* publishes dropped by the queue's bounds */
+} rda_client_stats_t;
+void rda_client_stats(const rda_client_t *c, rda_client_stats_t *st);
+
 /** PUBLISH channel payload (binary-safe), or queued while the publisher is down. */
 void rda_client_publish(rda_client_t *c, const char *channel, const void *payload, size_t len);
 
@@ -48,5 +64,14 @@ typedef void (*rda_numsub_cb)(long long count, void *cbdata);
  * runs) until it does. */
 rda_job_t *rda_client_numsub(rda_client_t *c, const char *channel, rda_numsub_cb cb, void *cbdata);
 void rda_client_cancel(rda_client_t *c, rda_job_t *job);
+
+/** Answer of rda_client_command: `status` 0 (then `value` is the integer reply, or 0 for a
+ * status or nil reply), -ENOTCONN (Redis down: not sent, or the connection was lost) or -EIO
+ * (an error reply). */
+typedef void (*rda_int_cb)(int status, long long value, void *cbdata);
+/** Sends a command of 1 to 8 NUL-terminated arguments on the publishing connection (copied);
+ * cb (NULL: no answer wanted) runs once, later, from the loop. For the application's own keys (rate
+ * limits shared by the nodes: INCR, PEXPIRE, PTTL, SET ... PX). */
+void rda_client_command(rda_client_t *c, int argc, const char **argv, rda_int_cb cb, void *cbdata);
 
 #endif

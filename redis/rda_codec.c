@@ -44,6 +44,8 @@ int rda_opts_read(const json_t *opts, rda_opts_t *out)
             out->o.flags |= SIO_EMIT_NO_COMPRESS;
         if (json_is_true(json_object_get(flags, "local")))
             out->o.flags |= SIO_EMIT_LOCAL;
+        if (json_is_true(json_object_get(flags, "noStore")))
+            out->o.flags |= SIO_EMIT_NO_STORE;
         t = json_object_get(flags, "timeout");
         if (json_is_number(t) && json_number_value(t) > 0 && json_number_value(t) < 86400000.0)
             out->o.timeout_ms = (unsigned)json_number_value(t);
@@ -75,6 +77,9 @@ json_t *rda_opts_json(const sio_bcast_opts_t *opts)
         json_object_set_new(flags, "compress", json_false());
     if (opts->flags & SIO_EMIT_LOCAL)
         json_object_set_new(flags, "local", json_true());
+    /* sioc's own flag (a Node.js node ignores it and keeps the packet for recovery) */
+    if (opts->flags & SIO_EMIT_NO_STORE)
+        json_object_set_new(flags, "noStore", json_true());
     if (opts->timeout_ms > 0)
         json_object_set_new(flags, "timeout", json_integer(opts->timeout_ms));
     return json_pack("{s:o, s:o, s:o}", "rooms", rda_strings_json(opts->rooms, opts->nrooms),

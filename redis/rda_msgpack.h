@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 /** Deepest nesting accepted when decoding (deeper input is refused, never recursed into). */
 #define RDA_MP_MAX_DEPTH 64

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_rda_uv_t {
     redisAsyncContext *ac; /* NULL once hiredis cleaned up */

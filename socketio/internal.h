@@ -19,6 +19,7 @@
 #include "socketio/socketio.h"
 
 typedef struct st_sio_client_t sio_client_t;
+typedef struct st_sio_replay_t sio_replay_t;
 
 typedef struct st_sio_handler_t {
     sio_event_cb fn;
@@ -83,11 +84,12 @@ struct st_sio_namespace_t {
     sio_adapter_t *adapter; /* NULL for dynamic parents */
     uint64_t next_ack_id;   /* the reference's nsp._ids */
     sio_ack_op_t *ops;
-    sio_namespace_t *next; /* the server's list of namespaces, or of parents */
+    sio_recovery_stats_t rstats; /* kept by the adapter that stores recoverable packets */
+    sio_namespace_t *next;       /* the server's list of namespaces, or of parents */
 };
 
 enum {
-    SIO_SOCKET_PENDING = 0, /* in the middlewares or restoring */
+    SIO_SOCKET_PENDING = 0, /* in the middlewares, restoring or replaying (replay set) */
     SIO_SOCKET_CONNECTED,
     SIO_SOCKET_CLOSED,
 };
@@ -111,8 +113,9 @@ struct st_sio_socket_t {
     json_t *auth; /* always an object */
     json_t *data; /* socket.data, NULL means {} */
     void *user;
-    char *pid;       /* recovery's private id, NULL when off */
-    uint64_t issued; /* ms since the epoch */
+    char *pid;            /* recovery's private id, NULL when off */
+    sio_replay_t *replay; /* while the missed packets are written (sio_replay.c) */
+    uint64_t issued;      /* ms since the epoch */
     sio_socket_t *client_next;
     uint32_t refcnt;
     uint16_t mw_index;
@@ -145,7 +148,8 @@ struct st_sio_server_t {
     sio_client_t *clients;
     sio_client_t *wait_head, *wait_tail;
     uv_timer_t *connect_timer;
-    uint64_t offset_seq; /* recovery offsets */
+    sio_ptrset_t replaying;   /* sockets with a replay in progress (each holds a reference) */
+    uv_timer_t *replay_timer; /* paces them, running only while some exist */
     json_t *empty; /* a shared `{}`: the auth of every socket that sent none (never modified) */
     char uid[8];
 };
@@ -205,6 +209,24 @@ json_t *sio__socket_info(const sio_socket_t *sock);
 /** Validates the event name (not NULL, not `reserved`) and args (NULL or an array), and builds
  * [event, ...args] (args stolen). NULL on -EINVAL. */
 json_t *sio__event_data(const char *event, json_t *args, bool (*reserved)(const char *));
+
+/* sio_replay.c: a recovered socket's missed packets, written paced (see the file) */
+/** Starts writing `missed` (references taken) to the restored socket `sock` (still PENDING);
+ * once all went out it carries on with the connection (sio__namespace_after_restore), maybe
+ * before this returns. */
+void sio__replay_start(sio_socket_t *sock, const sio_stored_packet_t *missed, size_t n);
+/** Queues a live packet for a socket being replayed to, after what it missed. Returns false if
+ * that took it over its bound (the connection is then being closed). */
+bool sio__replay_append(sio_socket_t *sock, blob_t *text, blob_t *const *bins, size_t nbins);
+/** Drops a replay in progress (the connection went away, the server is freed). */
+void sio__replay_abort(sio_socket_t *sock);
+/** Closes the pacing timer (server freed). */
+void sio__replay_dispose(sio_server_t *io);
+
+/* sio_namespace.c (continued) */
+/** After a restore (and its replay): the middlewares, or the connection at once when
+ * recovery_skip_middlewares. */
+void sio__namespace_after_restore(sio_socket_t *sock);
 
 /* sio_local.c */
 /** Sorts `names` in place and returns them as a new JSON array of strings (room lists are

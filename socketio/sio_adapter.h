@@ -41,14 +41,25 @@ typedef struct st_sio_session_t {
     const json_t *data;
 } sio_session_t;
 
+/** A packet kept for recovery: the encoded EVENT (its offset as the last argument) and its
+ * binary attachments. */
+typedef struct st_sio_stored_packet_t {
+    blob_t *text;
+    blob_t *const *bins;
+    size_t nbins;
+} sio_stored_packet_t;
+
 /** A restored session (restoreSession): the socket gets its id, rooms and data back, then the
- * missed messages (each already carrying its offset). Borrowed for the callback. */
+ * missed packets, already encoded (within the server's recovery_max_replay_* bounds: beyond
+ * them the adapter restores nothing). Borrowed for the callback: the socket takes references
+ * on the blobs it still has to write. */
 typedef struct st_sio_restored_t {
     sio_session_t session;
-    const sio_message_t *missed;
+    const sio_stored_packet_t *missed;
     size_t nmissed;
 } sio_restored_t;
-/** `restored` NULL: nothing to restore (unknown pid, expired, or offset not found). */
+/** `restored` NULL: nothing to restore (unknown pid, expired, offset not found or older than
+ * what is kept, or more missed than may be replayed). */
 typedef void (*sio_restore_cb)(const sio_restored_t *restored, void *cbdata);
 
 /** The hooks. Each gets `self`. Every hook is required unless marked optional. */
@@ -61,7 +72,8 @@ struct st_sio_adapter_t {
     void (*del)(void *self, sio_socket_t *sock, const char *room);
     void (*del_all)(void *self, sio_socket_t *sock);
     /** Delivers `msg` to the selected sockets of every node (this one only with SIO_EMIT_LOCAL).
-     * The in-memory adapter appends a recovery offset here when recovery is on. */
+     * The in-memory adapter appends a recovery offset here when recovery is on (not for
+     * SIO_EMIT_VOLATILE or SIO_EMIT_NO_STORE). */
     void (*broadcast)(void *self, const sio_message_t *msg, const sio_bcast_opts_t *opts);
     /** Broadcast with ack id `op`: deliver to the selected sockets of every node; report each
      * node's client count with sio_ack_op_clients(), the number of nodes with
@@ -108,6 +120,13 @@ void sio_local_del_all(sio_namespace_t *nsp, sio_socket_t *sock);
 /** Encodes `msg` once and writes it to the selected local sockets. Returns how many. */
 size_t sio_local_broadcast(sio_namespace_t *nsp, const sio_message_t *msg,
                            const sio_bcast_opts_t *opts);
+/** As sio_local_broadcast with `msg` already encoded as `text` (an EVENT without ack id; msg->data
+ * is still what the outgoing listeners see). */
+size_t sio_local_broadcast_encoded(sio_namespace_t *nsp, blob_t *text, const sio_message_t *msg,
+                                   const sio_bcast_opts_t *opts);
+/** The recovery counters of the namespace, kept by the adapter that stores its packets
+ * (sio_server_recovery_stats adds them up; `replaying` is the server's). */
+sio_recovery_stats_t *sio_namespace_recovery_stats(sio_namespace_t *nsp);
 /** As sio_local_broadcast, with ack id `op`; each recipient's answer will be reported to the
  * operation. Returns the number of recipients. */
 size_t sio_local_broadcast_with_ack(sio_namespace_t *nsp, const sio_message_t *msg,

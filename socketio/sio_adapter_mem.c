@@ -1,12 +1,17 @@
 /* sio_adapter_mem.c - the default adapter: one node, rooms in memory (sio_local_*), and the
  * reference SessionAwareAdapter's recovery store when the server's recovery option is on.
  *
- * Recovery: every broadcast that can be recovered (an EVENT without ack, not volatile) gets a
- * fresh offset appended as its last argument and is kept, with its rooms/except, in a FIFO
- * (also indexed by offset) for max_disconnection_ms. A socket that disconnects for a recoverable
- * reason leaves a session {sid, pid, rooms, data}. Restoring (pid, offset) returns the session
- * and every kept packet after `offset` that the session's rooms would have received. A timer
- * (every 60 s, unref'd) drops expired sessions and packets. */
+ * Recovery: every broadcast that can be recovered (an EVENT without ack, neither volatile nor
+ * SIO_EMIT_NO_STORE) gets the namespace's next offset ("<seq in hex>-<node uid>") as its last
+ * argument, is encoded once, and is kept, with its rooms/except, in a ring ordered by seq (so the
+ * packet after an offset is found by subtraction, not by a scan or a map). The ring is bounded
+ * by recovery_max_bytes and by max_disconnection_ms: each append drops the oldest packets beyond
+ * either bound (counted in the namespace's rstats), and a timer (every 60 s, unref'd) ages out
+ * packets and sessions of an idle namespace. A socket that disconnects for a recoverable reason
+ * leaves a session {sid, pid, rooms, data}. Restoring (pid, offset) returns the session and the
+ * kept packets after `offset` that its rooms would have received, unless some were dropped
+ * already or they are more than recovery_max_replay_packets/bytes: then nothing (a fresh
+ * session), which is cheaper for everyone than a replay that cannot end well. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,14 +21,13 @@
 #include "socketio/internal.h"
 
 typedef struct st_mem_packet_t {
-    struct st_mem_packet_t *next;
     uint64_t emitted_at; /* ms, uv_now */
-    json_t *data;        /* [event, ...args, offset] */
+    blob_t *text;        /* the encoded EVENT, offset included */
     blob_t **bins;
     size_t nbins;
+    size_t bytes; /* what it counts against recovery_max_bytes */
     char **rooms, **except;
     size_t nrooms, nexcept;
-    char offset[24];
 } mem_packet_t;
 
 typedef struct st_mem_session_t {
@@ -38,8 +42,10 @@ typedef struct st_mem_adapter_t {
     sio_adapter_t base;
     sio_namespace_t *nsp;
     sio_strmap_t sessions; /* pid -> mem_session_t */
-    sio_strmap_t offsets;  /* offset -> mem_packet_t */
-    mem_packet_t *head, *tail;
+    mem_packet_t **ring;   /* cap slots; the oldest at `first`, `count` of them */
+    size_t cap, first, count;
+    uint64_t first_seq; /* seq of the oldest kept (the next one to come when count is 0) */
+    uint64_t last_seq;  /* seq of the newest ever stored, 0 before the first */
     uv_timer_t *cleanup;
 } mem_adapter_t;
 
@@ -62,7 +68,7 @@ static void free_strv(char **v, size_t n)
 
 static void packet_free(mem_packet_t *p)
 {
-    json_decref(p->data);
+    blob_unref(p->text);
     for (size_t i = 0; i < p->nbins; i++)
         blob_unref(p->bins[i]);
     free(p->bins);
@@ -71,12 +77,64 @@ static void packet_free(mem_packet_t *p)
     free(p);
 }
 
-static void session_free(mem_session_t *s)
+static void session_free(mem_adapter_t *a, mem_session_t *s)
 {
+    a->nsp->rstats.sessions--;
     free(s->sid);
     json_decref(s->rooms);
     json_decref(s->data);
     free(s);
+}
+
+static mem_packet_t *ring_at(const mem_adapter_t *a, size_t i)
+{
+    return a->ring[(a->first + i) % a->cap];
+}
+
+static void ring_push(mem_adapter_t *a, mem_packet_t *p)
+{
+    if (a->count == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 64;
+        mem_packet_t **r = xmalloc(ncap * sizeof(*r));
+        for (size_t i = 0; i < a->count; i++)
+            r[i] = ring_at(a, i);
+        free(a->ring);
+        a->ring = r;
+        a->cap = ncap;
+        a->first = 0;
+    }
+    a->ring[(a->first + a->count) % a->cap] = p;
+    a->count++;
+    a->nsp->rstats.packets++;
+    a->nsp->rstats.bytes += p->bytes;
+}
+
+/* Drops the oldest kept packet. */
+static void ring_drop_oldest(mem_adapter_t *a)
+{
+    mem_packet_t *p = a->ring[a->first];
+    a->first = (a->first + 1) % a->cap;
+    a->count--;
+    a->first_seq++;
+    a->nsp->rstats.packets--;
+    a->nsp->rstats.bytes -= p->bytes;
+    packet_free(p);
+}
+
+/* Applies the age and the byte bound to the ring (the oldest go first). */
+static void ring_trim(mem_adapter_t *a, uint64_t now)
+{
+    const sio_config_t *conf = &a->nsp->io->conf;
+    while (a->count > 0) {
+        mem_packet_t *p = a->ring[a->first];
+        bool too_old = p->emitted_at + conf->max_disconnection_ms < now;
+        bool too_big =
+            conf->recovery_max_bytes != 0 && a->nsp->rstats.bytes > conf->recovery_max_bytes;
+        if (!too_old && !too_big)
+            break;
+        ring_drop_oldest(a);
+        a->nsp->rstats.dropped++;
+    }
 }
 
 static const char *mem_uid(void *self)
@@ -103,40 +161,60 @@ static void mem_del_all(void *self, sio_socket_t *sock)
     sio_local_del_all(a->nsp, sock);
 }
 
+static size_t strv_bytes(const char *const *v, size_t n)
+{
+    size_t b = n * sizeof(char *);
+    for (size_t i = 0; i < n; i++)
+        b += strlen(v[i]) + 1;
+    return b;
+}
+
 static void mem_broadcast(void *self, const sio_message_t *msg, const sio_bcast_opts_t *opts)
 {
     mem_adapter_t *a = self;
     sio_server_t *io = a->nsp->io;
     mem_packet_t *p;
     sio_message_t stored;
+    char offset[32];
+    json_t *data;
+    blob_t *text;
 
-    if (!io->conf.recovery || (opts->flags & SIO_EMIT_VOLATILE)) {
+    if (!io->conf.recovery || (opts->flags & (SIO_EMIT_VOLATILE | SIO_EMIT_NO_STORE))) {
         sio_local_broadcast(a->nsp, msg, opts);
         return;
     }
+    snprintf(offset, sizeof(offset), "%" PRIx64 "-%s", a->last_seq + 1, io->uid);
+    data = json_copy(msg->data); /* shallow: the arguments are shared, not modified */
+    json_array_append_new(data, json_string(offset));
+    text = sio_packet_encode_blob(SIO_PACKET_EVENT, a->nsp->name, -1, data, msg->nbins);
+    if (text == NULL) {
+        json_decref(data);
+        return;
+    }
+    a->last_seq++;
     p = xcalloc(1, sizeof(*p));
-    snprintf(p->offset, sizeof(p->offset), "%" PRIx64 "-%s", ++io->offset_seq, io->uid);
     p->emitted_at = uv_now(io->loop);
-    p->data = json_copy(msg->data); /* shallow: the arguments are shared, not modified */
-    json_array_append_new(p->data, json_string(p->offset));
+    p->text = blob_ref(text);
     p->nbins = msg->nbins;
     p->bins = msg->nbins ? xmalloc(msg->nbins * sizeof(*p->bins)) : NULL;
-    for (size_t i = 0; i < msg->nbins; i++)
+    p->bytes = sizeof(*p) + text->len + msg->nbins * sizeof(*p->bins);
+    for (size_t i = 0; i < msg->nbins; i++) {
         p->bins[i] = blob_ref(msg->bins[i]);
+        p->bytes += msg->bins[i]->len;
+    }
     p->rooms = copy_strv(opts->rooms, opts->nrooms);
     p->nrooms = opts->nrooms;
     p->except = copy_strv(opts->except, opts->nexcept);
     p->nexcept = opts->nexcept;
-    if (a->tail != NULL)
-        a->tail->next = p;
-    else
-        a->head = p;
-    a->tail = p;
-    sio_strmap_put(&a->offsets, p->offset, p);
-    stored.data = p->data;
+    p->bytes += strv_bytes(opts->rooms, opts->nrooms) + strv_bytes(opts->except, opts->nexcept);
+    ring_push(a, p);
+    ring_trim(a, p->emitted_at);
+    stored.data = data;
     stored.bins = msg->bins;
     stored.nbins = msg->nbins;
-    sio_local_broadcast(a->nsp, &stored, opts);
+    sio_local_broadcast_encoded(a->nsp, text, &stored, opts);
+    blob_unref(text);
+    json_decref(data);
 }
 
 static void mem_broadcast_with_ack(void *self, const sio_message_t *msg,
@@ -201,9 +279,10 @@ static void mem_persist_session(void *self, const sio_session_t *s)
     ms->rooms = json_deep_copy(s->rooms);
     ms->data = s->data != NULL ? json_deep_copy(s->data) : json_object();
     ms->disconnected_at = uv_now(a->nsp->io->loop);
+    a->nsp->rstats.sessions++;
     prev = sio_strmap_put(&a->sessions, ms->pid, ms);
     if (prev != NULL)
-        session_free(prev);
+        session_free(a, prev);
 }
 
 static bool in_list(const json_t *rooms, char *const *v, size_t n)
@@ -228,15 +307,62 @@ static bool should_include(const json_t *rooms, const mem_packet_t *p)
     return included && !excluded;
 }
 
+/* Parses an offset of this node ("<hex seq>-<uid>"). Returns false if it is not one. */
+static bool parse_offset(const mem_adapter_t *a, const char *offset, uint64_t *seq)
+{
+    const char *dash = strchr(offset, '-');
+    char *end;
+    if (dash == NULL || dash == offset || dash - offset > 16 ||
+        strcmp(dash + 1, a->nsp->io->uid) != 0)
+        return false;
+    *seq = strtoull(offset, &end, 16);
+    return end == dash;
+}
+
+/* The packets after `seq` that `rooms` would have received, into *out (n of them), unless they
+ * cannot all be replayed: some were dropped already, or they are over the replay bounds. */
+static bool collect_missed(mem_adapter_t *a, uint64_t seq, const json_t *rooms,
+                           sio_stored_packet_t **out, size_t *n)
+{
+    const sio_config_t *conf = &a->nsp->io->conf;
+    size_t cap = 0, bytes = 0;
+    *out = NULL;
+    *n = 0;
+    if (seq + 1 < a->first_seq)
+        return false; /* the packet right after the offset is gone */
+    for (size_t i = (size_t)(seq + 1 - a->first_seq); i < a->count; i++) {
+        mem_packet_t *p = ring_at(a, i);
+        if (!should_include(rooms, p))
+            continue;
+        bytes += p->bytes;
+        if ((conf->recovery_max_replay_packets != 0 && *n >= conf->recovery_max_replay_packets) ||
+            (conf->recovery_max_replay_bytes != 0 && bytes > conf->recovery_max_replay_bytes)) {
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return false;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = xrealloc(*out, cap * sizeof(**out));
+        }
+        (*out)[*n].text = p->text;
+        (*out)[*n].bins = p->bins;
+        (*out)[*n].nbins = p->nbins;
+        (*n)++;
+    }
+    return true;
+}
+
 static void mem_restore_session(void *self, const char *pid, const char *offset, sio_restore_cb cb,
                                 void *cbdata)
 {
     mem_adapter_t *a = self;
     mem_session_t *s = sio_strmap_get(&a->sessions, pid);
-    mem_packet_t *p;
     sio_restored_t r;
-    sio_message_t *missed = NULL;
-    size_t n = 0, cap = 0;
+    sio_stored_packet_t *missed;
+    size_t n;
+    uint64_t seq;
 
     if (s == NULL) {
         cb(NULL, cbdata);
@@ -244,28 +370,23 @@ static void mem_restore_session(void *self, const char *pid, const char *offset,
     }
     if (s->disconnected_at + a->nsp->io->conf.max_disconnection_ms < uv_now(a->nsp->io->loop)) {
         sio_strmap_del(&a->sessions, pid);
-        session_free(s);
+        session_free(a, s);
         cb(NULL, cbdata);
         return;
     }
-    p = sio_strmap_get(&a->offsets, offset);
-    if (p == NULL) {
+    if (!parse_offset(a, offset, &seq) || seq > a->last_seq) {
         cb(NULL, cbdata);
         return;
     }
-    for (p = p->next; p != NULL; p = p->next) {
-        if (!should_include(s->rooms, p))
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            missed = xrealloc(missed, cap * sizeof(*missed));
-        }
-        missed[n].data = p->data;
-        missed[n].bins = p->bins;
-        missed[n].nbins = p->nbins;
-        n++;
+    if (!collect_missed(a, seq, s->rooms, &missed, &n)) {
+        a->nsp->rstats.refused++;
+        log_info("socketio", "%s: session %s missed more than can be replayed: not recovered",
+                 a->nsp->name, s->sid);
+        cb(NULL, cbdata);
+        return;
     }
     /* the session stays until it expires, as in the reference */
+    a->nsp->rstats.recovered++;
     r.session.sid = s->sid;
     r.session.pid = s->pid;
     r.session.rooms = s->rooms;
@@ -285,17 +406,10 @@ static void mem_cleanup(mem_adapter_t *a)
         mem_session_t *s = e->value;
         if (s->disconnected_at + max < now) {
             sio_strmap_del(&a->sessions, s->pid);
-            session_free(s);
+            session_free(a, s);
         }
     }
-    while (a->head != NULL && a->head->emitted_at + max < now) {
-        mem_packet_t *p = a->head;
-        a->head = p->next;
-        if (a->head == NULL)
-            a->tail = NULL;
-        sio_strmap_del(&a->offsets, p->offset);
-        packet_free(p);
-    }
+    ring_trim(a, now);
 }
 
 static void on_cleanup_timer(uv_timer_t *t)
@@ -309,14 +423,11 @@ static void mem_dispose(void *self)
     size_t i = 0;
     sio_strmap_entry_t *e;
     while ((e = sio_strmap_next(&a->sessions, &i)) != NULL)
-        session_free(e->value);
+        session_free(a, e->value);
     sio_strmap_dispose(&a->sessions);
-    sio_strmap_dispose(&a->offsets);
-    while (a->head != NULL) {
-        mem_packet_t *p = a->head;
-        a->head = p->next;
-        packet_free(p);
-    }
+    while (a->count > 0)
+        ring_drop_oldest(a);
+    free(a->ring);
     if (a->cleanup != NULL) {
         uv_timer_stop(a->cleanup);
         uv_close((uv_handle_t *)a->cleanup, (uv_close_cb)free);
@@ -329,6 +440,7 @@ sio_adapter_t *sio_memory_adapter_new(sio_namespace_t *nsp, void *data)
     mem_adapter_t *a = xcalloc(1, sizeof(*a));
     UNUSED(data);
     a->nsp = nsp;
+    a->first_seq = 1;
     a->base.self = a;
     a->base.uid = mem_uid;
     a->base.add_all = mem_add_all;

@@ -118,7 +118,8 @@ static void close_sockets(sio_client_t *c, const char *reason)
         if (s->state == SIO_SOCKET_CONNECTED)
             sio__socket_onclose(s, reason); /* unlinks it */
         if (c->sockets == s) {
-            /* a socket still in its middlewares or restore: they find it detached */
+            /* a socket still in its middlewares, restore or replay: they find it detached */
+            sio__replay_abort(s);
             client_unlink_socket(c, s);
         }
     }
@@ -142,8 +143,10 @@ void sio__client_disconnect_all(sio_client_t *c)
         /* disconnect() takes the socket off the list; a pending one is dropped */
         if (s->state == SIO_SOCKET_CONNECTED)
             sio_socket_disconnect(s, false);
-        if (c->sockets == s)
+        if (c->sockets == s) {
+            sio__replay_abort(s);
             client_unlink_socket(c, s);
+        }
     }
     sio__client_close(c, "forced server close");
 }
@@ -294,7 +297,6 @@ static void on_restored(const sio_restored_t *r, void *cbdata)
 {
     sio_socket_t *sock = cbdata;
     sio_client_t *c = sock->client;
-    const sio_config_t *conf = &sock->nsp->io->conf;
 
     if (c == NULL || c->closed || sock->state != SIO_SOCKET_PENDING) {
         sio_socket_unref(sock); /* the connection went away meanwhile */
@@ -314,17 +316,11 @@ static void on_restored(const sio_restored_t *r, void *cbdata)
         }
         json_decref(sock->data);
         sock->data = r->session.data != NULL ? json_deep_copy(r->session.data) : NULL;
-        for (i = 0; i < r->nmissed; i++)
-            sio__client_send_packet(c, SIO_PACKET_EVENT, sock->nsp->name, -1, r->missed[i].data,
-                                    r->missed[i].bins, r->missed[i].nbins, 0);
         sock->recovered = true;
-        if (conf->recovery_skip_middlewares) {
-            sio__namespace_do_connect(sock);
-            sio_socket_unref(sock);
-            return;
-        }
+        sio__replay_start(sock, r->missed, r->nmissed); /* then sio__namespace_after_restore */
+    } else {
+        sio__namespace_run_middlewares(sock);
     }
-    sio__namespace_run_middlewares(sock);
     sio_socket_unref(sock);
 }
 

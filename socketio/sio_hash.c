@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 static uint32_t hash_ptr(const void *p)
 {

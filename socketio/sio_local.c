@@ -132,8 +132,17 @@ static void recipients_dispose(recipients_t *rs)
     free(rs->v);
 }
 
-/* apply(opts): the connected local sockets selected by rooms/except, each once. */
-static void collect(sio_namespace_t *nsp, const sio_bcast_opts_t *opts, recipients_t *rs)
+/* True if `s` counts as a recipient: connected, or (for deliveries) being replayed to, so
+ * that what comes during its replay is written after what it missed. */
+static bool selectable(const sio_socket_t *s, bool replaying)
+{
+    return s->state == SIO_SOCKET_CONNECTED || (replaying && s->replay != NULL);
+}
+
+/* apply(opts): the connected local sockets selected by rooms/except, each once; with
+ * `replaying`, the sockets being replayed to as well. */
+static void collect(sio_namespace_t *nsp, const sio_bcast_opts_t *opts, bool replaying,
+                    recipients_t *rs)
 {
     sio_ptrset_t except = {0}, seen = {0};
     sio_socket_t *s;
@@ -150,7 +159,7 @@ static void collect(sio_namespace_t *nsp, const sio_bcast_opts_t *opts, recipien
             sio_room_t *r = sio_strmap_get(&nsp->rooms, opts->rooms[k]);
             i = 0;
             while (r != NULL && (s = sio_ptrset_next(&r->members, &i)) != NULL) {
-                if (s->state != SIO_SOCKET_CONNECTED || sio_ptrset_has(&except, s))
+                if (!selectable(s, replaying) || sio_ptrset_has(&except, s))
                     continue;
                 if (opts->nrooms > 1 && !sio_ptrset_add(&seen, s))
                     continue;
@@ -165,23 +174,32 @@ static void collect(sio_namespace_t *nsp, const sio_bcast_opts_t *opts, recipien
             if (!sio_ptrset_has(&except, s))
                 push(rs, s);
         }
+        i = 0;
+        while (replaying && (s = sio_ptrset_next(&nsp->io->replaying, &i)) != NULL) {
+            if (s->nsp == nsp && !sio_ptrset_has(&except, s))
+                push(rs, s);
+        }
     }
     sio_ptrset_dispose(&except);
     sio_ptrset_dispose(&seen);
 }
 
-static size_t deliver(sio_namespace_t *nsp, const sio_message_t *msg, const sio_bcast_opts_t *opts,
-                      int64_t ack_id)
+/* Writes `text` (encoded from msg) to the selected sockets. With an ack id, only connected
+ * sockets are selected (each must answer); otherwise a socket being replayed to gets it after
+ * its replay, unless it is volatile. */
+static size_t deliver(sio_namespace_t *nsp, blob_t *text, const sio_message_t *msg,
+                      const sio_bcast_opts_t *opts, int64_t ack_id)
 {
     recipients_t rs = {0};
-    blob_t *text =
-        sio_packet_encode_blob(SIO_PACKET_EVENT, nsp->name, ack_id, msg->data, msg->nbins);
+    bool replaying = ack_id < 0 && !(opts->flags & SIO_EMIT_VOLATILE);
     size_t n;
-    if (text == NULL)
-        return 0;
-    collect(nsp, opts, &rs);
+    collect(nsp, opts, replaying, &rs);
     for (size_t i = 0; i < rs.n; i++) {
         sio_socket_t *s = rs.v[i];
+        if (s->replay != NULL) {
+            sio__replay_append(s, text, msg->bins, msg->nbins);
+            continue;
+        }
         if (s->state != SIO_SOCKET_CONNECTED)
             continue; /* disconnected by an outgoing listener meanwhile */
         if (ack_id >= 0)
@@ -191,6 +209,18 @@ static size_t deliver(sio_namespace_t *nsp, const sio_message_t *msg, const sio_
     }
     n = rs.n;
     recipients_dispose(&rs);
+    return n;
+}
+
+static size_t encode_and_deliver(sio_namespace_t *nsp, const sio_message_t *msg,
+                                 const sio_bcast_opts_t *opts, int64_t ack_id)
+{
+    blob_t *text =
+        sio_packet_encode_blob(SIO_PACKET_EVENT, nsp->name, ack_id, msg->data, msg->nbins);
+    size_t n;
+    if (text == NULL)
+        return 0;
+    n = deliver(nsp, text, msg, opts, ack_id);
     blob_unref(text);
     return n;
 }
@@ -198,20 +228,26 @@ static size_t deliver(sio_namespace_t *nsp, const sio_message_t *msg, const sio_
 size_t sio_local_broadcast(sio_namespace_t *nsp, const sio_message_t *msg,
                            const sio_bcast_opts_t *opts)
 {
-    return deliver(nsp, msg, opts, -1);
+    return encode_and_deliver(nsp, msg, opts, -1);
+}
+
+size_t sio_local_broadcast_encoded(sio_namespace_t *nsp, blob_t *text, const sio_message_t *msg,
+                                   const sio_bcast_opts_t *opts)
+{
+    return deliver(nsp, text, msg, opts, -1);
 }
 
 size_t sio_local_broadcast_with_ack(sio_namespace_t *nsp, const sio_message_t *msg,
                                     const sio_bcast_opts_t *opts, uint64_t op)
 {
-    return deliver(nsp, msg, opts, (int64_t)op);
+    return encode_and_deliver(nsp, msg, opts, (int64_t)op);
 }
 
 json_t *sio_local_fetch_sockets(sio_namespace_t *nsp, const sio_bcast_opts_t *opts)
 {
     recipients_t rs = {0};
     json_t *arr = json_array();
-    collect(nsp, opts, &rs);
+    collect(nsp, opts, false, &rs);
     for (size_t i = 0; i < rs.n; i++)
         json_array_append_new(arr, sio__socket_info(rs.v[i]));
     recipients_dispose(&rs);
@@ -222,7 +258,7 @@ void sio_local_add_sockets(sio_namespace_t *nsp, const sio_bcast_opts_t *opts,
                            const char *const *rooms, size_t n)
 {
     recipients_t rs = {0};
-    collect(nsp, opts, &rs);
+    collect(nsp, opts, false, &rs);
     for (size_t i = 0; i < rs.n; i++)
         nsp->adapter->add_all(nsp->adapter->self, rs.v[i], rooms, n);
     recipients_dispose(&rs);
@@ -232,7 +268,7 @@ void sio_local_del_sockets(sio_namespace_t *nsp, const sio_bcast_opts_t *opts,
                            const char *const *rooms, size_t n)
 {
     recipients_t rs = {0};
-    collect(nsp, opts, &rs);
+    collect(nsp, opts, false, &rs);
     for (size_t i = 0; i < rs.n; i++) {
         for (size_t k = 0; k < n; k++)
             nsp->adapter->del(nsp->adapter->self, rs.v[i], rooms[k]);
@@ -243,7 +279,7 @@ void sio_local_del_sockets(sio_namespace_t *nsp, const sio_bcast_opts_t *opts,
 void sio_local_disconnect_sockets(sio_namespace_t *nsp, const sio_bcast_opts_t *opts, bool close)
 {
     recipients_t rs = {0};
-    collect(nsp, opts, &rs);
+    collect(nsp, opts, false, &rs);
     for (size_t i = 0; i < rs.n; i++)
         sio_socket_disconnect(rs.v[i], close);
     recipients_dispose(&rs);

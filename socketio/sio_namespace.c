@@ -91,6 +91,11 @@ const sio_config_t *sio_namespace_config(const sio_namespace_t *nsp)
     return &nsp->io->conf;
 }
 
+sio_recovery_stats_t *sio_namespace_recovery_stats(sio_namespace_t *nsp)
+{
+    return &nsp->rstats;
+}
+
 /* --- handlers --- */
 
 void sio_namespace_use(sio_namespace_t *nsp, sio_middleware_cb fn, void *data)
@@ -211,6 +216,14 @@ void sio__namespace_run_middlewares(sio_socket_t *sock)
         return;
     }
     sio__namespace_do_connect(sock);
+}
+
+void sio__namespace_after_restore(sio_socket_t *sock)
+{
+    if (sock->nsp->io->conf.recovery_skip_middlewares)
+        sio__namespace_do_connect(sock);
+    else
+        sio__namespace_run_middlewares(sock);
 }
 
 void sio_socket_next(sio_socket_t *sock, const char *err_message, json_t *err_data)

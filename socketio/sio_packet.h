@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 /** The seven packet types, numbered as on the wire. */
 typedef enum en_sio_packet_type_t {

@@ -47,6 +47,9 @@ void sio_config_init(sio_config_t *conf)
     conf->recovery = false;
     conf->max_disconnection_ms = 120000;
     conf->recovery_skip_middlewares = true;
+    conf->recovery_max_bytes = 64u << 20;
+    conf->recovery_max_replay_packets = 1000;
+    conf->recovery_max_replay_bytes = 1u << 20;
 }
 
 sio_server_t *sio_server_new(uv_loop_t *loop, const eio_config_t *econf, const sio_config_t *conf)
@@ -61,6 +64,9 @@ sio_server_t *sio_server_new(uv_loop_t *loop, const eio_config_t *econf, const s
     io->connect_timer = xmalloc(sizeof(*io->connect_timer));
     uv_timer_init(loop, io->connect_timer);
     io->connect_timer->data = io;
+    io->replay_timer = xmalloc(sizeof(*io->replay_timer));
+    uv_timer_init(loop, io->replay_timer);
+    io->replay_timer->data = io;
     /* the node id, as the reference's 6 random characters (used by cluster adapters) */
     uint64_t r = uv_hrtime() ^ (uint64_t)(uintptr_t)io ^ time_now_ms() * 2654435761u;
     for (int i = 0; i < 6; i++) {
@@ -235,6 +241,7 @@ void sio_server_free(sio_server_t *io)
             c->sockets = s->client_next;
             s->client_next = NULL;
             s->client = NULL;
+            sio__replay_abort(s);
             if (s->state == SIO_SOCKET_CONNECTED) {
                 sio_local_del_all(s->nsp, s);
                 sio_strmap_del(&s->nsp->sockets, s->id);
@@ -267,5 +274,20 @@ void sio_server_free(sio_server_t *io)
     sio_strmap_dispose(&io->nsps);
     json_decref(io->empty);
     uv_close((uv_handle_t *)io->connect_timer, (uv_close_cb)free);
+    sio__replay_dispose(io);
     free(io);
+}
+
+void sio_server_recovery_stats(const sio_server_t *io, sio_recovery_stats_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    for (const sio_namespace_t *nsp = io->all_nsps; nsp != NULL; nsp = nsp->next) {
+        st->packets += nsp->rstats.packets;
+        st->bytes += nsp->rstats.bytes;
+        st->sessions += nsp->rstats.sessions;
+        st->dropped += nsp->rstats.dropped;
+        st->recovered += nsp->rstats.recovered;
+        st->refused += nsp->rstats.refused;
+    }
+    st->replaying = io->replaying.len;
 }

@@ -54,7 +54,7 @@
 #include <uv.h>
 
 #include "engineio/engineio.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_sio_server_t sio_server_t;
 typedef struct st_sio_namespace_t sio_namespace_t;
@@ -71,14 +71,37 @@ typedef struct st_sio_config_t {
                                       closed */
     size_t max_attachments;        /* 10: binary attachments per incoming packet */
     bool recovery;                 /* false: connectionStateRecovery */
-    unsigned max_disconnection_ms; /* 120000: how long a disconnected session can be recovered */
+    unsigned max_disconnection_ms; /* 120000: how long a disconnected session can be recovered,
+                                      and how long a packet is kept for it */
     bool recovery_skip_middlewares; /* true: a recovered socket skips the middlewares */
-    sio_adapter_factory_t adapter;  /* NULL: the in-memory adapter (sio_memory_adapter_new) */
-    void *adapter_data;             /* given to `adapter` */
+    /* Recovery bounds. Each namespace keeps its recoverable packets (encoded, with their
+     * attachments) for max_disconnection_ms and at most recovery_max_bytes: the oldest are
+     * dropped (and counted) beyond. A client that missed more than recovery_max_replay_packets
+     * or recovery_max_replay_bytes, or whose offset is older than the oldest packet kept, gets
+     * a fresh session at once (`recovered: false`), as after an expiry: it falls back to what
+     * the application stores (the chat history). A replay is written paced, a window at a time
+     * as the socket's send queue drains, never all at once. */
+    size_t recovery_max_bytes;          /* 64 MiB per namespace */
+    size_t recovery_max_replay_packets; /* 1000 */
+    size_t recovery_max_replay_bytes;   /* 1 MiB */
+    sio_adapter_factory_t adapter;      /* NULL: the in-memory adapter (sio_memory_adapter_new) */
+    void *adapter_data;                 /* given to `adapter` */
 } sio_config_t;
 
 /** Fills `conf` with the reference server's defaults. */
 void sio_config_init(sio_config_t *conf);
+
+/** What connection state recovery holds now and what its bounds did, over every namespace
+ * (/metrics). */
+typedef struct st_sio_recovery_stats_t {
+    size_t packets;     /* recoverable packets kept now */
+    size_t bytes;       /* their bytes (packet text, attachments, bookkeeping) */
+    size_t sessions;    /* disconnected sessions kept now */
+    size_t replaying;   /* sockets being replayed to now */
+    uint64_t dropped;   /* packets dropped by the byte or the age bound */
+    uint64_t recovered; /* sessions restored */
+    uint64_t refused;   /* restores refused for missing too much (count, bytes, or too old) */
+} sio_recovery_stats_t;
 
 /** Creates the Socket.IO server and the Engine.IO server under it (eio_server_new with `econf`,
  * whose strings must outlive the server). Returns NULL if the engine refused `econf`. */
@@ -93,6 +116,8 @@ void sio_server_shutdown(sio_server_t *io);
 /** Frees the server, its namespaces and the engine; sockets still open are dropped without
  * disconnect callbacks. NULL is a no-op. */
 void sio_server_free(sio_server_t *io);
+/** Fills `st` (zeros when recovery is off or the adapters keep no recovery state). */
+void sio_server_recovery_stats(const sio_server_t *io, sio_recovery_stats_t *st);
 
 /** Returns the namespace `name` ("/" or "/chat"), creating it if needed. */
 sio_namespace_t *sio_server_of(sio_server_t *io, const char *name);
@@ -215,6 +240,7 @@ void sio_socket_next(sio_socket_t *sock, const char *err_message, json_t *err_da
 #define SIO_EMIT_VOLATILE    0x1u /* dropped for a client whose transport is not writable now */
 #define SIO_EMIT_NO_COMPRESS 0x2u /* compress(false) */
 #define SIO_EMIT_LOCAL       0x4u /* broadcasts: this node only */
+#define SIO_EMIT_NO_STORE    0x8u /* not kept for recovery (presence, typing: stale on replay) */
 
 /** Emits `event` with `args` (stolen: a JSON array or NULL) and the binary attachments `bins`
  * referenced by placeholders in args. Returns 0, -EINVAL (reserved event name, bad args) or

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 #include "storage/desk.h"
 #include "storage/storage.h"
 
@@ -43,28 +43,30 @@ typedef enum en_store_op_t {
     STORE_OP_TOKEN_GET,         /* s0 hash */
     STORE_OP_TOKEN_REVOKE,      /* s0 hash */
     STORE_OP_TOKEN_REVOKE_USER, /* a0 user */
-    STORE_OP_CHAT_CREATE,       /* a0 kind, s0 name, s1 topic, a1 creator, ids members */
-    STORE_OP_CHAT_GET_PRIVATE,  /* a0 lower user, a1 higher user, a2 the asking user */
-    STORE_OP_CHAT_GET,          /* a0 chat */
-    STORE_OP_CHAT_LIST_FOR_USER, /* a0 user */
-    STORE_OP_CHAT_LIST_PUBLIC,   /* - */
-    STORE_OP_CHAT_UPDATE,        /* a0 chat, s0 name or NULL, s1 topic or NULL */
-    STORE_OP_CHAT_DELETE,        /* a0 chat */
-    STORE_OP_MEMBER_ADD,         /* a0 chat, a1 user, a2 role */
-    STORE_OP_MEMBER_REMOVE,      /* a0 chat, a1 user */
-    STORE_OP_MEMBER_ROLE,        /* a0 chat, a1 user */
-    STORE_OP_MEMBER_LIST,        /* a0 chat */
-    STORE_OP_MESSAGE_SEND,       /* a0 chat, a1 author, s0 body, s1 client id or NULL */
-    STORE_OP_MESSAGE_EDIT,       /* a0 message, a1 author, s0 body */
-    STORE_OP_MESSAGE_DELETE,     /* a0 message, a1 author */
-    STORE_OP_MESSAGE_GET,        /* a0 message */
-    STORE_OP_MESSAGE_BEFORE,     /* a0 chat, a1 before_seq (0 = none), a2 limit */
-    STORE_OP_MESSAGE_AFTER,      /* a0 chat, a1 after_seq, a2 limit */
-    STORE_OP_MESSAGE_SEARCH,     /* a0 user, s0 normalized words (space separated), a1 limit */
-    STORE_OP_REACTION_ADD,       /* a0 message, a1 user, s0 emoji */
-    STORE_OP_REACTION_REMOVE,    /* a0 message, a1 user, s0 emoji */
-    STORE_OP_REACTION_LIST,      /* ids messages */
-    STORE_OP_READ_SET,           /* a0 chat, a1 user, a2 seq */
+    STORE_OP_TOKEN_ROTATE,      /* s0 old hash, s1 new hash, a0 expires_at */
+    STORE_OP_TOKEN_REVOKE_FAMILY, /* s0 family */
+    STORE_OP_CHAT_CREATE,         /* a0 kind, s0 name, s1 topic, a1 creator, ids members */
+    STORE_OP_CHAT_GET_PRIVATE,    /* a0 lower user, a1 higher user, a2 the asking user */
+    STORE_OP_CHAT_GET,            /* a0 chat */
+    STORE_OP_CHAT_LIST_FOR_USER,  /* a0 user */
+    STORE_OP_CHAT_LIST_PUBLIC,    /* - */
+    STORE_OP_CHAT_UPDATE,         /* a0 chat, s0 name or NULL, s1 topic or NULL */
+    STORE_OP_CHAT_DELETE,         /* a0 chat */
+    STORE_OP_MEMBER_ADD,          /* a0 chat, a1 user, a2 role */
+    STORE_OP_MEMBER_REMOVE,       /* a0 chat, a1 user */
+    STORE_OP_MEMBER_ROLE,         /* a0 chat, a1 user */
+    STORE_OP_MEMBER_LIST,         /* a0 chat */
+    STORE_OP_MESSAGE_SEND,        /* a0 chat, a1 author, s0 body, s1 client id or NULL */
+    STORE_OP_MESSAGE_EDIT,        /* a0 message, a1 author, s0 body */
+    STORE_OP_MESSAGE_DELETE,      /* a0 message, a1 author */
+    STORE_OP_MESSAGE_GET,         /* a0 message */
+    STORE_OP_MESSAGE_BEFORE,      /* a0 chat, a1 before_seq (0 = none), a2 limit */
+    STORE_OP_MESSAGE_AFTER,       /* a0 chat, a1 after_seq, a2 limit */
+    STORE_OP_MESSAGE_SEARCH,      /* a0 user, s0 normalized words (space separated), a1 limit */
+    STORE_OP_REACTION_ADD,        /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_REMOVE,     /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_LIST,       /* ids messages */
+    STORE_OP_READ_SET,            /* a0 chat, a1 user, a2 seq */
     /* the desk (desk.h; store_desk.c, sqlite_desk.c, pg_desk.c) */
     STORE_OP_DESK_CUSTOMER_UPSERT, /* s0 channel, s1 external id, s2 name, s3 email */
     STORE_OP_DESK_CUSTOMER_GET,    /* a0 customer */
@@ -152,6 +154,8 @@ struct st_store_t {
     void *impl;     /* the backend's state */
     bool closing;   /* store_close() was called */
     size_t pending; /* accepted requests not completed yet */
+    size_t max_pending;
+    uint64_t refused, unavailable; /* store_stats_t */
     store_status_cb close_cb;
     void *close_cbdata;
 };
@@ -215,7 +219,7 @@ extern const char store__desk_stats_sql[];
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

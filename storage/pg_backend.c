@@ -11,9 +11,10 @@
  *
  * Routing: sends are routed by chat id to one connection, so sends to a chat run in the order
  * issued (seqs follow issue order); other requests go to the least loaded ready connection.
- * Requests wait while connections are being made; if none is up or coming, they fail with -EIO
- * (from the loop, never inside the call). A lost connection fails its in-flight requests with
- * -EIO (their outcome is unknown: a retried send is idempotent by client_msg_id), moves its
+ * Requests wait while connections are being made; if none is up or coming, they fail with
+ * -ENOTCONN (from the loop, never inside the call). A lost connection fails its in-flight
+ * requests with -ENOTCONN (their outcome is unknown: a retried send is idempotent by
+ * client_msg_id), moves its
  * queue to other connections, and reconnects with exponential backoff.
  *
  * Closing: once every queue and FIFO is empty and no deferred completion is pending, the
@@ -230,7 +231,7 @@ static void conn_fail(pg_conn_t *c, const char *why)
     while (c->inflight != NULL) {
         store_req_t *r = c->inflight;
         c->inflight = r->next;
-        defer_complete(be, r, -EIO);
+        defer_complete(be, r, -ENOTCONN);
     }
     c->inflight_tail = &c->inflight;
     c->n_inflight = 0;
@@ -423,7 +424,7 @@ static void dispatch(pg_be_t *be, store_req_t *r)
             target = c;
     }
     if (target == NULL) {
-        defer_complete(be, r, -EIO); /* no connection up or coming */
+        defer_complete(be, r, -ENOTCONN); /* no connection up or coming */
         return;
     }
     r->next = NULL;

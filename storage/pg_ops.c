@@ -25,6 +25,7 @@
     c ".id, " c ".kind, " c ".name, " c ".topic, " c ".created_by, " c ".created_at, " c           \
       ".last_seq, " c ".last_message_at, (SELECT count(*) FROM memberships x WHERE x.chat_id = " c \
       ".id), " c ".private_a, " c ".private_b"
+#define TOKEN_COLS "token_hash, user_id, created_at, expires_at, revoked, rotated, family"
 /* usernames compare with ASCII case folding only, as SQLite's NOCASE (see schema_pg.c) */
 #define FOLD(x) "translate(" x ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
 
@@ -45,9 +46,18 @@ static const char *const sqls[STORE_OP__COUNT] = {
                              " password_hash = COALESCE($4::text, password_hash)"
                              " WHERE id = $1::bigint RETURNING " USER_COLS,
     [STORE_OP_TOKEN_INSERT] = "INSERT INTO refresh_tokens (token_hash, user_id, created_at,"
-                              " expires_at) VALUES ($1::text, $2::bigint, $3::bigint, $4::bigint)",
-    [STORE_OP_TOKEN_GET] = "SELECT token_hash, user_id, created_at, expires_at, revoked"
-                           " FROM refresh_tokens WHERE token_hash = $1::text",
+                              " expires_at, family)"
+                              " VALUES ($1::text, $2::bigint, $3::bigint, $4::bigint, $1::text)",
+    [STORE_OP_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM refresh_tokens WHERE token_hash = $1::text",
+    [STORE_OP_TOKEN_ROTATE] =
+        "WITH old AS (UPDATE refresh_tokens SET revoked = true, rotated = true"
+        "   WHERE token_hash = $1::text AND NOT revoked AND expires_at > $3::bigint"
+        "   RETURNING user_id, family)"
+        " INSERT INTO refresh_tokens (token_hash, user_id, created_at, expires_at, family)"
+        " SELECT $2::text, user_id, $3::bigint, $4::bigint, family FROM old"
+        " RETURNING " TOKEN_COLS,
+    [STORE_OP_TOKEN_REVOKE_FAMILY] =
+        "UPDATE refresh_tokens SET revoked = true WHERE family = $1::text",
     [STORE_OP_TOKEN_REVOKE] =
         "UPDATE refresh_tokens SET revoked = true WHERE token_hash = $1::text RETURNING 1",
     [STORE_OP_TOKEN_REVOKE_USER] =
@@ -209,8 +219,15 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
     case STORE_OP_USER_GET_BY_NAME:
     case STORE_OP_TOKEN_GET:
     case STORE_OP_TOKEN_REVOKE:
+    case STORE_OP_TOKEN_REVOKE_FAMILY:
         v[0] = r->s[0];
         return 1;
+    case STORE_OP_TOKEN_ROTATE:
+        v[0] = r->s[0];
+        v[1] = r->s[1];
+        v[2] = num(r, now);
+        v[3] = num(r, r->a[0]);
+        return 4;
     case STORE_OP_USER_GET:
     case STORE_OP_TOKEN_REVOKE_USER:
     case STORE_OP_CHAT_GET:
@@ -398,6 +415,13 @@ static int error_status(store_req_t *r, const PGresult *res)
     }
     if (strcmp(state, "23503") == 0)
         return -ENOENT; /* a referenced user/chat/message does not exist */
+    if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+        strncmp(state, "53", 2) == 0) {
+        /* connection exception, operator intervention (a shutdown), insufficient resources:
+         * the database is going away or cannot take us, not a failed statement */
+        log_warn(STORE_LOG, "postgres: op %d: %s", (int)r->op, PQresultErrorMessage(res));
+        return -ENOTCONN;
+    }
     log_error(STORE_LOG, "postgres: op %d: %s", (int)r->op, PQresultErrorMessage(res));
     return -EIO;
 }
@@ -439,15 +463,19 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         return n == 0 ? -ENOENT : 0;
     case STORE_OP_TOKEN_INSERT:
     case STORE_OP_TOKEN_REVOKE_USER:
+    case STORE_OP_TOKEN_REVOKE_FAMILY:
         return 0;
     case STORE_OP_TOKEN_GET:
+    case STORE_OP_TOKEN_ROTATE:
         if (n == 0)
-            return -ENOENT;
+            return r->op == STORE_OP_TOKEN_ROTATE ? -ESTALE : -ENOENT;
         r->res.token.token_hash = col_text(r, res, 0, 0);
         r->res.token.user_id = col_int(res, 0, 1);
         r->res.token.created_at = col_int(res, 0, 2);
         r->res.token.expires_at = col_int(res, 0, 3);
         r->res.token.revoked = col_bool(res, 0, 4);
+        r->res.token.rotated = col_bool(res, 0, 5);
+        r->res.token.family = col_text(r, res, 0, 6);
         return 0;
     case STORE_OP_CHAT_CREATE:
         if (n == 0)

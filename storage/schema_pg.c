@@ -4,7 +4,8 @@
  * expression index on translate(...) (exactly SQLite's NOCASE; lower() would also fold non-ASCII
  * letters depending on the locale). chats.last_seq is the seq of the newest message, incremented
  * under the chat row's lock by each send (pg_ops.c). Full-text search uses a generated tsvector
- * column with the 'simple' configuration (no stemming, lowercased) and a GIN index. */
+ * column with the 'simple' configuration (no stemming, lowercased) and a GIN index. A refresh
+ * token's family is the hash of the first token of its login (version 3). */
 #include "storage/internal.h"
 
 const store_migration_t store__pg_migrations[STORE_SCHEMA_VERSION] = {
@@ -75,6 +76,11 @@ const store_migration_t store__pg_migrations[STORE_SCHEMA_VERSION] = {
     {"full-text search", "ALTER TABLE messages ADD COLUMN body_tsv tsvector"
                          " GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED;"
                          "CREATE INDEX messages_body_tsv ON messages USING GIN (body_tsv);"},
+    {"refresh token families",
+     "ALTER TABLE refresh_tokens ADD COLUMN family TEXT NOT NULL DEFAULT '';"
+     "UPDATE refresh_tokens SET family = token_hash;"
+     "ALTER TABLE refresh_tokens ADD COLUMN rotated BOOLEAN NOT NULL DEFAULT false;"
+     "CREATE INDEX refresh_tokens_family ON refresh_tokens(family);"},
     {"support desk",
      "ALTER TABLE users ADD COLUMN active BOOLEAN NOT NULL DEFAULT true;"
      "CREATE TABLE password_resets ("

@@ -4,7 +4,8 @@
  * is the seq of the newest message: the single writer thread increments it in the same
  * transaction that inserts the message. Private chats carry their two users in private_a <
  * private_b, made unique, so one chat exists per pair. messages_fts is an FTS5 external-content
- * index on messages.body kept in step by triggers. */
+ * index on messages.body kept in step by triggers. A refresh token's family is the hash of the
+ * first token of its login (version 3). */
 #include "storage/internal.h"
 
 const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
@@ -82,6 +83,11 @@ const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
      " INSERT INTO messages_fts(messages_fts, rowid, body) VALUES ('delete', old.id, old.body);"
      " INSERT INTO messages_fts(rowid, body) VALUES (new.id, new.body); END;"
      "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');"},
+    {"refresh token families",
+     "ALTER TABLE refresh_tokens ADD COLUMN family TEXT NOT NULL DEFAULT '';"
+     "UPDATE refresh_tokens SET family = token_hash;"
+     "ALTER TABLE refresh_tokens ADD COLUMN rotated INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX refresh_tokens_family ON refresh_tokens(family);"},
     {"support desk",
      "ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1;"
      "CREATE TABLE password_resets ("

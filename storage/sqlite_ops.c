@@ -235,6 +235,8 @@ static void read_token(store_arena_t *a, sqlite3_stmt *st, void *out)
     t->created_at = sqlite3_column_int64(st, 2);
     t->expires_at = sqlite3_column_int64(st, 3);
     t->revoked = sqlite3_column_int64(st, 4) != 0;
+    t->rotated = sqlite3_column_int64(st, 5) != 0;
+    t->family = col_text(a, st, 6);
 }
 
 /* Reads exactly one row into `out`. Returns 0, -ENOENT if there is none, or an error. */
@@ -340,18 +342,46 @@ static int user_update(sqlite_be_t *be, store_req_t *r)
                &r->res.user);
 }
 
+#define TOKEN_COLS "token_hash, user_id, created_at, expires_at, revoked, rotated, family"
+
 static int token_insert(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] = "INSERT INTO refresh_tokens (token_hash, user_id, created_at,"
-                              " expires_at) VALUES (?, ?, ?, ?)";
+                              " expires_at, family) VALUES (?1, ?2, ?3, ?4, ?1)";
     return exec(be, sql, "siii", I(r->a[0], (int64_t)time_now_ms(), r->a[1]), S(r->s[0]), NULL);
 }
 
 static int token_get(sqlite_be_t *be, store_req_t *r)
 {
-    static const char sql[] = "SELECT token_hash, user_id, created_at, expires_at, revoked"
-                              " FROM refresh_tokens WHERE token_hash = ?";
+    static const char sql[] = "SELECT " TOKEN_COLS " FROM refresh_tokens WHERE token_hash = ?";
     return one(be, r, sql, "s", NULL, S(r->s[0]), read_token, &r->res.token);
+}
+
+/* Two statements in the request's savepoint (sqlite_backend.c), so atomic as PostgreSQL's CTE;
+ * the single writer thread serialises concurrent rotations. */
+static int token_rotate(sqlite_be_t *be, store_req_t *r)
+{
+    static const char revoke[] = "UPDATE refresh_tokens SET revoked = 1, rotated = 1"
+                                 " WHERE token_hash = ? AND revoked = 0 AND expires_at > ?";
+    static const char insert[] =
+        "INSERT INTO refresh_tokens (token_hash, user_id, created_at, expires_at, family)"
+        " SELECT ?, user_id, ?, ?, family FROM refresh_tokens WHERE token_hash = ?"
+        " RETURNING " TOKEN_COLS;
+    int64_t now = (int64_t)time_now_ms();
+    int changes = 0;
+    int rc = exec(be, revoke, "si", I(now), S(r->s[0]), &changes);
+    if (rc != 0)
+        return rc;
+    if (changes == 0)
+        return -ESTALE;
+    return one(be, r, insert, "siis", I(now, r->a[0]), S(r->s[1], r->s[0]), read_token,
+               &r->res.token);
+}
+
+static int token_revoke_family(sqlite_be_t *be, store_req_t *r)
+{
+    static const char sql[] = "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?";
+    return exec(be, sql, "s", NULL, S(r->s[0]), NULL);
 }
 
 static int token_revoke(sqlite_be_t *be, store_req_t *r)
@@ -714,6 +744,8 @@ static const op_fn ops[STORE_OP__COUNT] = {
     [STORE_OP_TOKEN_GET] = token_get,
     [STORE_OP_TOKEN_REVOKE] = token_revoke,
     [STORE_OP_TOKEN_REVOKE_USER] = token_revoke_user,
+    [STORE_OP_TOKEN_ROTATE] = token_rotate,
+    [STORE_OP_TOKEN_REVOKE_FAMILY] = token_revoke_family,
     [STORE_OP_CHAT_CREATE] = chat_create,
     [STORE_OP_CHAT_GET_PRIVATE] = chat_get_private,
     [STORE_OP_CHAT_GET] = chat_get_op,

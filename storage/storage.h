@@ -23,9 +23,15 @@
  *   -EEXIST    a uniqueness rule refused the write (username, membership, reaction, token)
  *   -EPERM     not allowed by the data: not a member of the chat, not the author of the message,
  *              members added to a private chat
+ *   -ESTALE    store_token_rotate(): the token is no longer valid (revoked, rotated, expired)
+ *   -ENOTCONN  the database cannot be reached now: no connection is up or coming, or the
+ *              connection was lost with the request in flight (a write's outcome is then
+ *              unknown; retrying is safe where the call is idempotent). A 503 for a client.
  *   -EIO       the database failed (details logged once, module "storage")
  * Calls themselves return 0, -EINVAL (bad arguments: NULL/empty required text, bad enum, limit
- * 0), -EMSGSIZE (a text over its STORE_MAX_* limit) or -ESHUTDOWN (store_close() was called).
+ * 0), -EMSGSIZE (a text over its STORE_MAX_* limit), -ENOBUFS (store_set_max_pending()
+ * operations are waiting already: the database does not keep up; retry later) or -ESHUTDOWN
+ * (store_close() was called).
  *
  * Times are milliseconds since the Unix epoch (UTC), set by the store when the row is written;
  * 0 means "never" / "not set". Ids are positive 64-bit integers. Texts are UTF-8 without NUL and
@@ -100,13 +106,17 @@ typedef struct st_store_user_new_t {
     store_user_role_t role;
 } store_user_new_t;
 
-/** A refresh token, stored by hash only (the caller hashes the token it hands out). */
+/** A refresh token, stored by hash only (the caller hashes the token it hands out). Tokens
+ * issued by rotation from one login form a family (the OAuth 2.0 security BCP's refresh token
+ * family): a rotated token presented again reveals a theft, and the whole family is revoked. */
 typedef struct st_store_token_t {
     const char *token_hash;
     int64_t user_id;
     int64_t created_at; /* ms */
     int64_t expires_at; /* ms */
     bool revoked;
+    bool rotated;       /* revoked by store_token_rotate (not by a logout) */
+    const char *family; /* the hash of the family's first token */
 } store_token_t;
 
 /** A chat. The fields after `last_seq` depend on the call that produced it (see each call);
@@ -203,6 +213,21 @@ typedef void (*store_seq_cb)(void *cbdata, int status, int64_t seq);
  * issued meanwhile wait in a queue; while no connection can be made they fail with -EIO. */
 int store_open(uv_loop_t *loop, const char *url, store_t **out);
 
+/** Operations accepted and not completed at most (STORE_DEFAULT_MAX_PENDING; 0: no bound):
+ * beyond, calls return -ENOBUFS at once instead of queueing without end while the database is
+ * slow or away. */
+#define STORE_DEFAULT_MAX_PENDING 10000
+void store_set_max_pending(store_t *store, size_t max);
+
+/** The store's queue and outage counters (/metrics). */
+typedef struct st_store_stats_t {
+    size_t pending;       /* operations accepted and not completed */
+    size_t max_pending;   /* the bound */
+    uint64_t refused;     /* calls refused with -ENOBUFS */
+    uint64_t unavailable; /* operations completed with -ENOTCONN */
+} store_stats_t;
+void store_stats(const store_t *store, store_stats_t *st);
+
 /** Brings the schema to the latest version, blocking (call before uv_run, or from a thread
  * that is not the loop's). Versions already in schema_migrations are skipped; each pending
  * version runs in its own transaction, so a failing one changes nothing and stops the rest.
@@ -244,7 +269,8 @@ int store_user_touch(store_t *store, int64_t user_id, store_status_cb cb, void *
 
 /* ---- refresh tokens ----------------------------------------------------------------------- */
 
-/** Stores a token hash for a user. -EEXIST if the hash is already stored, -ENOENT if no user. */
+/** Stores a token hash for a user, the first of a new family. -EEXIST if the hash is already
+ * stored, -ENOENT if no user. */
 int store_token_insert(store_t *store, const char *token_hash, int64_t user_id, int64_t expires_at,
                        store_status_cb cb, void *cbdata);
 /** Looks a token up by hash, whatever its state (the caller checks revoked/expires_at).
@@ -254,6 +280,14 @@ int store_token_get(store_t *store, const char *token_hash, store_token_cb cb, v
 int store_token_revoke(store_t *store, const char *token_hash, store_status_cb cb, void *cbdata);
 /** Revokes every token of a user (logout everywhere). 0 even if there were none. */
 int store_token_revoke_user(store_t *store, int64_t user_id, store_status_cb cb, void *cbdata);
+/** Rotation, atomically: marks `old_hash` revoked and rotated if it is still valid (not revoked,
+ * not expired) and stores `new_hash` in its family for its user. Of concurrent rotations of one
+ * token exactly one succeeds. cb: the new token; -ESTALE if `old_hash` was not valid (unknown
+ * included): the caller treats that as reuse. */
+int store_token_rotate(store_t *store, const char *old_hash, const char *new_hash,
+                       int64_t expires_at, store_token_cb cb, void *cbdata);
+/** Revokes every token of the family `family` (reuse detected). 0 even if there were none. */
+int store_token_revoke_family(store_t *store, const char *family, store_status_cb cb, void *cbdata);
 
 /* ---- chats and memberships ---------------------------------------------------------------- */
 

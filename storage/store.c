@@ -19,6 +19,7 @@ int store_open(uv_loop_t *loop, const char *url, store_t **out)
     *out = NULL;
     store_t *store = xcalloc(1, sizeof(*store));
     store->loop = loop;
+    store->max_pending = STORE_DEFAULT_MAX_PENDING;
     int rc;
     if (strncmp(url, "sqlite:", 7) == 0) {
         store->be = &store__sqlite_backend;
@@ -101,14 +102,34 @@ static int req_submit(store_req_t *req)
     return 0;
 }
 
-/* Checks that the store accepts work and the callback is set. */
+/* Checks that the store accepts work (not closing, under its pending bound) and the callback is
+ * set. */
 static int check_call(store_t *store, const void *cb)
 {
     if (store == NULL || cb == NULL)
         return -EINVAL;
     if (store->closing)
         return -ESHUTDOWN;
+    if (store->max_pending != 0 && store->pending >= store->max_pending) {
+        if (store->refused++ % 1000 == 0)
+            log_warn(STORE_LOG, "%zu operations waiting: refusing more (%llu refused so far)",
+                     store->pending, (unsigned long long)store->refused);
+        return -ENOBUFS;
+    }
     return 0;
+}
+
+void store_set_max_pending(store_t *store, size_t max)
+{
+    store->max_pending = max;
+}
+
+void store_stats(const store_t *store, store_stats_t *st)
+{
+    st->pending = store->pending;
+    st->max_pending = store->max_pending;
+    st->refused = store->refused;
+    st->unavailable = store->unavailable;
 }
 
 /* 0 if `s` is acceptable text: NULL/"" only if !required, at most max bytes. */
@@ -143,6 +164,7 @@ void store__complete(store_req_t *req)
         ((store_users_cb)req->cb)(d, st, ok ? &req->res.users : NULL);
         break;
     case STORE_OP_TOKEN_GET:
+    case STORE_OP_TOKEN_ROTATE:
         ((store_token_cb)req->cb)(d, st, ok ? &req->res.token : NULL);
         break;
     case STORE_OP_CHAT_CREATE:
@@ -182,6 +204,7 @@ void store__complete(store_req_t *req)
     case STORE_OP_TOKEN_INSERT:
     case STORE_OP_TOKEN_REVOKE:
     case STORE_OP_TOKEN_REVOKE_USER:
+    case STORE_OP_TOKEN_REVOKE_FAMILY:
     case STORE_OP_CHAT_DELETE:
     case STORE_OP_MEMBER_ADD:
     case STORE_OP_MEMBER_REMOVE:
@@ -193,6 +216,8 @@ void store__complete(store_req_t *req)
         store__desk_complete(req);
         break;
     }
+    if (st == -ENOTCONN)
+        store->unavailable++;
     store__arena_dispose(&req->arena);
     free(req);
     store->pending--;
@@ -331,6 +356,29 @@ int store_token_revoke(store_t *store, const char *token_hash, store_status_cb c
 int store_token_revoke_user(store_t *store, int64_t user_id, store_status_cb cb, void *cbdata)
 {
     return submit_ints(store, STORE_OP_TOKEN_REVOKE_USER, CB(cb), cbdata, user_id, 0, 0);
+}
+
+int store_token_rotate(store_t *store, const char *old_hash, const char *new_hash,
+                       int64_t expires_at, store_token_cb cb, void *cbdata)
+{
+    int rc = check_call(store, (const void *)cb);
+    if (rc == 0)
+        rc = check_text(old_hash, STORE_MAX_HASH, true);
+    if (rc == 0)
+        rc = check_text(new_hash, STORE_MAX_HASH, true);
+    if (rc != 0)
+        return rc;
+    store_req_t *req = req_new(store, STORE_OP_TOKEN_ROTATE, CB(cb), cbdata);
+    req->s[0] = store__arena_strdup(&req->arena, old_hash);
+    req->s[1] = store__arena_strdup(&req->arena, new_hash);
+    req->a[0] = expires_at;
+    return req_submit(req);
+}
+
+int store_token_revoke_family(store_t *store, const char *family, store_status_cb cb, void *cbdata)
+{
+    return submit_text(store, STORE_OP_TOKEN_REVOKE_FAMILY, CB(cb), cbdata, family, STORE_MAX_HASH,
+                       0, 0, 0);
 }
 
 /* ---- chats and memberships ---- */

@@ -6,7 +6,7 @@
 // connected by then; the adapter's subscriptions follow, so tests wait for PUBSUB NUMSUB).
 //
 // Design: the test-helper events of docs/echo-app.md shared with reference/sio-echo.mjs
-// (echo-handlers.mjs; same names, arguments and answers as src/echo_app.c) on `/` and `/custom`,
+// (echo-handlers.mjs; same names, arguments and answers as src/apps/echo.c) on `/` and `/custom`,
 // plus what only a cluster needs: `server-side-emit-with-ack` (event, args, ack) answers {err, responses} of
 // serverSideEmitWithAck, `all-rooms` (ack) answers the adapter's allRooms() sorted, and the
 // server-side events ss-ping, ss-hello and ss-ack that reach this node are re-emitted to its

@@ -146,7 +146,7 @@ for (const backend of backends()) {
       assert.equal(ok.status, 200, ok.text);
     });
 
-    it("rotates refresh tokens: a used one is refused", async () => {
+    it("rotates refresh tokens: a used one is refused and kills its family", async () => {
       const u = await register(server);
       const r1 = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: u.refreshToken } });
       assert.equal(r1.status, 200, r1.text);
@@ -154,10 +154,18 @@ for (const backend of backends()) {
       assert.equal(r1.json.user.id, u.id);
       const me = await api(server, "GET", "/v1/api/users/me", { token: r1.json.accessToken });
       assert.equal(me.status, 200);
-      const reuse = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: u.refreshToken } });
-      assertError(assert, reuse, 401, "invalid_refresh_token");
       const r2 = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: r1.json.refreshToken } });
       assert.equal(r2.status, 200, r2.text);
+      // the first token again: reuse (OAuth 2.0 security BCP), the whole family is revoked
+      const reuse = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: u.refreshToken } });
+      assertError(assert, reuse, 401, "refresh_token_reused");
+      const after = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: r2.json.refreshToken } });
+      assertError(assert, after, 401, "invalid_refresh_token");
+      // another sign-in of the same user is another family: untouched
+      const other = await api(server, "POST", "/v1/api/auth/login", { body: { username: u.user.username, password: u.password } });
+      assert.equal(other.status, 200, other.text);
+      const fresh = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: other.json.refreshToken } });
+      assert.equal(fresh.status, 200, fresh.text);
       const garbage = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: "nope" } });
       assertError(assert, garbage, 401, "invalid_refresh_token");
       const bad = await api(server, "POST", "/v1/api/auth/refresh", { body: { refreshToken: 42 } });

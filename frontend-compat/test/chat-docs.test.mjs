@@ -6,7 +6,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { api, backends, startChat } from "./lib/chat.mjs";
 
-// Every route the server implements (src/rest_dispatch.c, src/desk/rest.c), as "METHOD /path/{param}".
+// Every route the server implements (src/chat/rest_dispatch.c, src/desk/rest.c), as "METHOD /path/{param}".
 const ROUTES = [
   "POST /v1/api/auth/register",
   "POST /v1/api/auth/login",

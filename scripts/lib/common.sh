@@ -5,7 +5,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 APT_PACKAGES=(cmake pkg-config gcc make clang clang-format libclang-rt-14-dev libh2o-dev libwslay-dev
   libuv1-dev libpq-dev libjwt-dev libjansson-dev libhiredis-dev libcriterion-dev libsodium-dev
-  libssl-dev libsqlite3-dev zlib1g-dev libmsgpuck-dev postgresql-15 redis-server nodejs npm ca-certificates)
+  libssl-dev libsqlite3-dev zlib1g-dev libmsgpuck-dev postgresql-15 redis-server nodejs npm ca-certificates chromium)
 
 # Installs the Debian packages that are missing (one apt-get call; a no-op when all are there).
 install_deps() {
@@ -43,4 +43,21 @@ build() {
     shift
     cmake -S "$ROOT" -B "$dir" "$@" >/dev/null || return 1
     cmake --build "$dir" -j"$(nproc)"
+}
+
+WEB="$ROOT/frontend-compat/web"
+# build_web [force]: the web app's static export (frontend-compat/web/out), rebuilt when it is
+# missing, older than any of its sources, or when forced.
+build_web() {
+    install_node_deps "$WEB"
+    if [ "${1:-}" != force ] && [ -f "$WEB/out/chat.html" ] &&
+        [ -z "$(find "$WEB/app" "$WEB/features" "$WEB/lib" "$WEB/components" "$WEB/package-lock.json" "$WEB/next.config.mjs" \
+            -newer "$WEB/out/chat.html" -print -quit 2>/dev/null)" ]; then
+        return 0
+    fi
+    echo "==> building the web app (frontend-compat/web)"
+    (cd "$WEB" && NEXT_TELEMETRY_DISABLED=1 npx next build) || return 1
+    # precompressed copies: sioc sends name.gz as is to clients that accept gzip
+    find "$WEB/out" -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.txt' \
+        -o -name '*.svg' -o -name '*.json' \) -size +1k -exec gzip -9kf {} +
 }

@@ -30,7 +30,6 @@ static eio_socket_t make_socket(uint16_t header_count)
     eio_socket_t sock;
     memset(&sock, 0, sizeof(sock));
     sock.info = block;
-    sock.info_len = sizeof(block) - 1;
     sock.query_off = (uint32_t)(strchr(URL, '?') - URL + 1);
     sock.header_count = header_count;
     return sock;

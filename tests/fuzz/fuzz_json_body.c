@@ -1,5 +1,5 @@
-/* fuzz_json_body.c - libFuzzer target for the strict JSON body validator (src/json_body.c) with
- * the field tables the chat API uses most (a string with a check, ints, booleans, id arrays, a
+/* fuzz_json_body.c - libFuzzer target for the strict JSON body validator (src/core/json_body.c)
+ * with the field tables the chat API uses most (a string with a check, ints, booleans, id arrays, a
  * nullable string), plus the query-string reader, the router, the bearer-header reader and the
  * JWT verifier on the same input. */
 #include <stdint.h>
@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/auth_jwt.h"
-#include "src/chat_internal.h"
-#include "src/json_body.h"
-#include "src/rest_router.h"
+#include "src/auth/jwt.h"
+#include "src/chat/internal.h"
+#include "src/core/json_body.h"
+#include "src/core/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

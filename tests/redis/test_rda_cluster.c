@@ -236,6 +236,89 @@ Test(rda_cluster, publishes_made_while_down_are_sent_on_reconnect)
     rda_client_free(spy);
 }
 
+Test(rda_cluster, the_queue_while_down_is_bounded_in_bytes_and_drops_the_oldest)
+{
+    inbox_t in = {0};
+    bool never = false;
+    rda_client_stats_t st;
+    char payload[32];
+    rda_client_t *c = rda_client_new(&loop, url), *spy;
+    cr_assert_not_null(c);
+    rda_client_set_queue_limits(c, 0, 100); /* channel "q" + 30 bytes: 3 fit */
+    for (int i = 0; i < 5; i++) {
+        snprintf(payload, sizeof(payload), "message %d%021d", i, 0);
+        rda_client_publish(c, "q", payload, 30);
+    }
+    rda_client_stats(c, &st);
+    cr_expect_not(st.connected);
+    cr_expect_eq(st.queued, 3);
+    cr_expect_eq(st.queued_bytes, 93);
+    cr_expect_eq(st.dropped, 2);
+    redis_start();
+    spy = rda_client_new(&loop, url);
+    rda_client_subscribe(spy, "q", false, on_message, &in);
+    cr_assert(until_connected(spy, 5000));
+    run_until(&never, 100);
+    cr_assert(until_connected(c, 5000));
+    cr_expect(run_until(&in.got, 2000), "the queued messages never came");
+    run_until(&never, 100);
+    cr_expect(strncmp(in.text, "message 4", 9) == 0, "%s", in.text); /* the newest came last */
+    rda_client_stats(c, &st);
+    cr_expect_eq(st.queued, 0);
+    cr_expect_eq(st.queued_bytes, 0);
+    rda_client_free(c);
+    rda_client_free(spy);
+}
+
+typedef struct st_int_answer_t {
+    bool got;
+    int status;
+    long long value;
+} int_answer_t;
+
+static void on_int(int status, long long value, void *cbdata)
+{
+    int_answer_t *a = cbdata;
+    a->got = true;
+    a->status = status;
+    a->value = value;
+}
+
+static int_answer_t command(rda_client_t *c, int argc, const char **argv)
+{
+    int_answer_t a = {0};
+    rda_client_command(c, argc, argv, on_int, &a);
+    cr_expect_not(a.got, "answered inside the call");
+    cr_assert(run_until(&a.got, 2000), "no answer");
+    return a;
+}
+
+Test(rda_cluster, commands_answer_integers_and_fail_while_redis_is_down)
+{
+    const char *incr[] = {"INCR", "sioc:test:n"};
+    const char *pexpire[] = {"PEXPIRE", "sioc:test:n", "60000"};
+    const char *pttl[] = {"PTTL", "sioc:test:n"};
+    const char *set[] = {"SET", "sioc:test:s", "1", "PX", "5000"};
+    const char *bad[] = {"INCR"};
+    rda_client_t *c = rda_client_new(&loop, url);
+    int_answer_t a = command(c, 2, incr);
+    cr_expect_eq(a.status, -ENOTCONN);
+    redis_start();
+    cr_assert(until_connected(c, 5000));
+    cr_expect_eq(command(c, 2, incr).value, 1);
+    cr_expect_eq(command(c, 2, incr).value, 2);
+    cr_expect_eq(command(c, 3, pexpire).value, 1);
+    a = command(c, 2, pttl);
+    cr_expect_eq(a.status, 0);
+    cr_expect(a.value > 50000 && a.value <= 60000, "%lld", a.value);
+    cr_expect_eq(command(c, 5, set).status, 0);
+    cr_expect_eq(command(c, 1, bad).status, -EIO);
+    redis_stop();
+    a = command(c, 2, incr);
+    cr_expect_eq(a.status, -ENOTCONN);
+    rda_client_free(c);
+}
+
 /* --- two nodes --- */
 
 typedef struct st_node_t {

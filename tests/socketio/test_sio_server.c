@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "socketio/internal.h"
 #include "tests/support/leakcheck.h"
@@ -709,4 +710,167 @@ Test(sio_server, recovery_skips_volatile_and_acked_broadcasts)
     free(sent);
     feed(c, "30[1]");
     expect_log("[{\"err\":0,\"responses\":[1]}]");
+}
+
+/* --- recovery bounds --- */
+
+/* Connects client i to "/" with recovery, receives one broadcast (its offset into `offset`) and
+ * drops the transport; `pid` gets the session's private id. */
+static void recoverable_session(int i, char *pid, char *offset)
+{
+    sio_namespace_t *nsp = sio_server_of(io, "/");
+    sio_client_t *c = client(i, 4);
+    feed(c, "0");
+    strcpy(pid, socket_of(c, "/")->pid);
+    free(take(i));
+    sio_namespace_emit(nsp, "first", NULL, NULL, 0);
+    char *sent = take(i);
+    cr_assert(strncmp(sent, "2[\"first\",\"", 11) == 0, "%s", sent);
+    size_t olen = strcspn(sent + 11, "\"");
+    memcpy(offset, sent + 11, olen);
+    offset[olen] = '\0';
+    free(sent);
+    sio__client_closed(c, "transport close");
+}
+
+/* Reconnects with (pid, offset) as client i; returns the socket. */
+static sio_socket_t *reconnect(int i, const char *pid, const char *offset)
+{
+    char auth[128];
+    sio_client_t *c = client(i, 4);
+    snprintf(auth, sizeof(auth), "0{\"pid\":\"%s\",\"offset\":\"%s\"}", pid, offset);
+    feed(c, auth);
+    return socket_of(c, "/");
+}
+
+static void emit_n(int n, unsigned flags)
+{
+    for (int k = 0; k < n; k++)
+        sio_broadcast_emit(
+            sio_broadcast_flags(sio_namespace_broadcast(sio_server_of(io, "/")), flags), "m",
+            json_pack("[i]", k), NULL, 0);
+}
+
+Test(sio_server, recovery_buffer_keeps_at_most_its_byte_bound)
+{
+    sio_recovery_stats_t st;
+    conf.recovery = true;
+    conf.recovery_max_bytes = 4000;
+    start();
+    emit_n(200, 0);
+    sio_server_recovery_stats(io, &st);
+    cr_expect_gt(st.packets, 0);
+    cr_expect_lt(st.packets, 200);
+    cr_expect_leq(st.bytes, 4000);
+    cr_expect_eq(st.packets + st.dropped, 200);
+}
+
+Test(sio_server, recovery_buffer_drops_what_is_older_than_max_disconnection)
+{
+    sio_recovery_stats_t st;
+    conf.recovery = true;
+    conf.max_disconnection_ms = 20;
+    start();
+    emit_n(10, 0);
+    usleep(30000);
+    uv_update_time(&loop);
+    emit_n(1, 0); /* each append ages out the head */
+    sio_server_recovery_stats(io, &st);
+    cr_expect_eq(st.packets, 1);
+    cr_expect_eq(st.dropped, 10);
+}
+
+/* A session that misses `missed` broadcasts, with at most 5 to replay, comes back as client 1. */
+static sio_socket_t *miss_and_reconnect(int missed)
+{
+    char pid[32], offset[32];
+    conf.recovery = true;
+    conf.recovery_max_replay_packets = 5;
+    start();
+    recoverable_session(0, pid, offset);
+    emit_n(missed, 0);
+    return reconnect(1, pid, offset);
+}
+
+Test(sio_server, recovery_within_the_replay_bounds_replays_everything)
+{
+    sio_recovery_stats_t st;
+    sio_socket_t *s = miss_and_reconnect(5);
+    cr_assert_not_null(s);
+    cr_expect(sio_socket_recovered(s));
+    char *sent = take(1);
+    cr_expect(strncmp(sent, "2[\"m\",0,\"", 9) == 0, "%s", sent);
+    cr_expect(strstr(sent, "2[\"m\",4,\"") != NULL, "%s", sent);
+    cr_expect(strstr(sent, "\n0{\"sid\"") != NULL, "%s", sent); /* CONNECT after the replay */
+    free(sent);
+    sio_server_recovery_stats(io, &st);
+    cr_expect_eq(st.recovered, 1);
+    cr_expect_eq(st.refused, 0);
+    cr_expect_eq(st.replaying, 0);
+}
+
+Test(sio_server, recovery_over_the_replay_count_gives_a_fresh_session_at_once)
+{
+    sio_recovery_stats_t st;
+    sio_socket_t *s = miss_and_reconnect(6);
+    cr_assert_not_null(s); /* connected now, not after a replay */
+    cr_expect_not(sio_socket_recovered(s));
+    char *sent = take(1);
+    cr_expect(strncmp(sent, "0{\"sid\":\"", 9) == 0, "%s", sent); /* only the CONNECT */
+    cr_expect(strstr(sent, "[\"m\"") == NULL, "%s", sent);
+    free(sent);
+    sio_server_recovery_stats(io, &st);
+    cr_expect_eq(st.refused, 1);
+    cr_expect_eq(st.recovered, 0);
+}
+
+Test(sio_server, recovery_over_the_replay_bytes_gives_a_fresh_session)
+{
+    char pid[32], offset[32];
+    conf.recovery = true;
+    conf.recovery_max_replay_bytes = 300;
+    start();
+    recoverable_session(0, pid, offset);
+    emit_n(20, 0);
+    cr_expect_not(sio_socket_recovered(reconnect(1, pid, offset)));
+}
+
+Test(sio_server, recovery_from_an_offset_older_than_the_buffer_gives_a_fresh_session)
+{
+    char pid[32], offset[32];
+    sio_recovery_stats_t st;
+    conf.recovery = true;
+    conf.recovery_max_bytes = 1500;
+    conf.recovery_max_replay_packets = 0; /* no count bound: only the dropped packets matter */
+    conf.recovery_max_replay_bytes = 0;
+    start();
+    recoverable_session(0, pid, offset);
+    emit_n(50, 0);
+    sio_server_recovery_stats(io, &st);
+    cr_assert_gt(st.dropped, 0);
+    cr_expect_not(sio_socket_recovered(reconnect(1, pid, offset)));
+    sio_server_recovery_stats(io, &st);
+    cr_expect_eq(st.refused, 1);
+}
+
+Test(sio_server, broadcasts_marked_no_store_are_delivered_without_offset_and_not_kept)
+{
+    char pid[32], offset[32];
+    sio_recovery_stats_t st;
+    conf.recovery = true;
+    start();
+    sio_client_t *c = client(0, 4);
+    feed(c, "0");
+    free(take(0));
+    emit_n(1, SIO_EMIT_NO_STORE);
+    expect_sent(0, "2[\"m\",0]\n");
+    sio_server_recovery_stats(io, &st);
+    cr_expect_eq(st.packets, 0);
+    recoverable_session(1, pid, offset);
+    emit_n(3, SIO_EMIT_NO_STORE);
+    sio_socket_t *s = reconnect(2, pid, offset);
+    cr_expect(sio_socket_recovered(s));
+    char *sent = take(2);
+    cr_expect(strstr(sent, "[\"m\"") == NULL, "%s", sent); /* nothing to replay */
+    free(sent);
 }

@@ -6,7 +6,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
-#include "src/auth_jwt.h"
+#include "src/auth/jwt.h"
 #include "tests/support/leakcheck.h"
 
 static const uint8_t key[] = "0123456789abcdef0123456789abcdef";

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "src/auth_password.h"
+#include "src/auth/password.h"
 #include "tests/support/leakcheck.h"
 
 static uv_loop_t loop;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/chat_presence.h"
+#include "src/chat/presence.h"
 #include "tests/support/leakcheck.h"
 
 static chat_presence_t *p;

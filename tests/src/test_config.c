@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/config.h"
+#include "src/core/config.h"
 #include "tests/support/leakcheck.h"
 
 static srv_config_t conf;

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "src/http_server.h"
+#include "src/core/http.h"
 #include "tests/support/leakcheck.h"
 
 TestSuite(http_server, .fini = sioc_check_leaks, .timeout = 20);
@@ -457,7 +457,7 @@ static int on_root(h2o_req_t *req, void *data)
 }
 
 /* h2o takes the first registered path that matches, not the longest: a catch-all "/" must be
- * registered after the specific paths (http_server.h says so). */
+ * registered after the specific paths (src/core/http.h says so). */
 Test(http_server, first_registered_matching_path_wins)
 {
     fixture_t f;

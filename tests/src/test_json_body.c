@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "src/json_body.h"
+#include "src/core/json_body.h"
 #include "tests/support/leakcheck.h"
 
 static json_t *val;

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 #include "tests/support/leakcheck.h"
 
 TestSuite(main, .fini = sioc_check_leaks, .timeout = 30);

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "src/chat_internal.h"
-#include "src/rest_router.h"
+#include "src/chat/internal.h"
+#include "src/core/router.h"
 #include "tests/support/leakcheck.h"
 
 static void teardown(void)

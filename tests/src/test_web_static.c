@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "src/web_static.h"
+#include "src/core/web_static.h"
 #include "tests/support/leakcheck.h"
 
 static char root[64];

@@ -275,6 +275,8 @@ void t_token_cb(void *d, int status, const store_token_t *t)
     r->token = *t;
     snprintf(r->token_hash, sizeof(r->token_hash), "%s", t->token_hash);
     r->token.token_hash = r->token_hash;
+    snprintf(r->token_family, sizeof(r->token_family), "%s", t->family);
+    r->token.family = r->token_family;
 }
 
 void t_chat_cb(void *d, int status, const store_chat_t *c)

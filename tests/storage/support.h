@@ -12,7 +12,7 @@
 #include <uv.h>
 
 #include "storage/storage.h"
-#include "src/base/base.h"
+#include "base/base.h"
 
 typedef struct st_tfix_t {
     uv_loop_t loop;
@@ -61,6 +61,7 @@ typedef struct st_tres_t {
     store_user_t *user;
     store_token_t token;
     char token_hash[600];
+    char token_family[600];
     store_chat_t *chat;
     store_message_t *msg;
     store_member_role_t role;

@@ -110,6 +110,32 @@ STORE_TEST(refuses_bad_arguments_without_callback)
     cr_expect_eq(r->calls, 0);
 }
 
+STORE_TEST(calls_over_max_pending_are_refused_at_once)
+{
+    int64_t u = t_user("busy");
+    tres_t *rs[3], *late = t_new();
+    store_stats_t st;
+    store_set_max_pending(F->store, 3);
+    for (int i = 0; i < 3; i++) {
+        rs[i] = t_new();
+        cr_assert_eq(store_user_get(F->store, u, t_user_cb, rs[i]), 0);
+    }
+    cr_expect_eq(store_user_get(F->store, u, t_user_cb, late), -ENOBUFS);
+    store_stats(F->store, &st);
+    cr_expect_eq(st.pending, 3);
+    cr_expect_eq(st.max_pending, 3);
+    cr_expect_eq(st.refused, 1);
+    t_wait_all(rs, 3);
+    for (int i = 0; i < 3; i++)
+        cr_expect_eq(rs[i]->status, 0);
+    cr_expect_eq(late->calls, 0);
+    store_stats(F->store, &st);
+    cr_expect_eq(st.pending, 0);
+    tres_t *r;
+    RUN(r, store_user_get, u, t_user_cb); /* room again */
+    cr_expect_eq(r->status, 0);
+}
+
 STORE_TEST(close_completes_work_in_flight)
 {
     int64_t u = t_user("closer");

@@ -1,6 +1,7 @@
 /* test_pg_pool.c - behaviour specific to the PostgreSQL backend: URL checks, an unreachable
- * server (operations fail with -EIO, close still works), and connections killed by the server
- * (in-flight requests fail once, later ones succeed after the reconnect). The last one needs
+ * server (operations fail with -ENOTCONN, close still works), and connections killed by the
+ * server (in-flight requests fail once with -ENOTCONN, never -EIO; later ones succeed after the
+ * reconnect). The last one needs
  * SIOC_TEST_PG. */
 #include "tests/storage/support.h"
 #include "tests/support/leakcheck.h"
@@ -41,7 +42,7 @@ static void setup_unreachable(void)
     cr_assert_eq(store_open(&F->loop, F->url, &F->store), 0);
 }
 
-Test(pg_pool, unreachable_server_fails_requests_with_eio, .init = setup_unreachable,
+Test(pg_pool, unreachable_server_fails_requests_with_enotconn, .init = setup_unreachable,
      .fini = t_teardown)
 {
     cr_expect_str_eq(store_backend_name(F->store), "postgres");
@@ -57,12 +58,15 @@ Test(pg_pool, unreachable_server_fails_requests_with_eio, .init = setup_unreacha
     }
     t_wait_all(rs, N);
     for (int i = 0; i < N; i++)
-        cr_expect_eq(rs[i]->status, -EIO);
+        cr_expect_eq(rs[i]->status, -ENOTCONN);
     /* later calls, while the pool is down, fail the same way */
     t_sleep(20);
     tres_t *r;
     RUN(r, store_chat_list_public, t_chats_cb);
-    cr_expect_eq(r->status, -EIO);
+    cr_expect_eq(r->status, -ENOTCONN);
+    store_stats_t st;
+    store_stats(F->store, &st);
+    cr_expect_eq(st.unavailable, N + 1);
 }
 
 /* Terminates every other session on the test database. */
@@ -99,7 +103,7 @@ Test(pg_pool, reconnects_after_the_server_killed_its_sessions, .init = t_setup_p
     }
     t_wait_all(rs, N);
     kill_sessions();
-    /* every request completes once, with success or -EIO, and the pool comes back */
+    /* every request completes once, with success or -ENOTCONN, and the pool comes back */
     int ok = 0;
     uint64_t deadline = uv_hrtime() + 20ull * 1000000000ull;
     for (int round = 0; ok == 0; round++) {
@@ -113,7 +117,7 @@ Test(pg_pool, reconnects_after_the_server_killed_its_sessions, .init = t_setup_p
         }
         t_wait_all(rs, N);
         for (int i = 0; i < N; i++) {
-            cr_expect(rs[i]->status == 0 || rs[i]->status == -EIO, "%d", rs[i]->status);
+            cr_expect(rs[i]->status == 0 || rs[i]->status == -ENOTCONN, "%d", rs[i]->status);
             ok += rs[i]->status == 0;
         }
         if (ok == 0)

@@ -152,6 +152,66 @@ STORE_TEST(refresh_tokens)
     cr_expect(r->token.revoked);
 }
 
+STORE_TEST(refresh_token_rotation_keeps_the_family_and_refuses_reuse)
+{
+    int64_t u = t_user("fiona");
+    tres_t *r, *rs[2];
+    int64_t exp = (int64_t)time_now_ms() + 3600000;
+    RUN(r, store_token_insert, "first", u, exp, t_status_cb);
+    cr_assert_eq(r->status, 0);
+    RUN(r, store_token_get, "first", t_token_cb);
+    cr_expect_str_eq(r->token.family, "first"); /* a login starts a family */
+    cr_expect_not(r->token.rotated);
+
+    RUN(r, store_token_rotate, "first", "second", exp + 1, t_token_cb);
+    cr_assert_eq(r->status, 0);
+    cr_expect_str_eq(r->token.token_hash, "second");
+    cr_expect_str_eq(r->token.family, "first");
+    cr_expect_eq(r->token.user_id, u);
+    cr_expect_eq(r->token.expires_at, exp + 1);
+    cr_expect_not(r->token.revoked);
+    RUN(r, store_token_get, "first", t_token_cb);
+    cr_expect(r->token.revoked);
+    cr_expect(r->token.rotated);
+
+    /* the rotated token again: refused, nothing issued */
+    RUN(r, store_token_rotate, "first", "stolen", exp, t_token_cb);
+    cr_expect_eq(r->status, -ESTALE);
+    RUN(r, store_token_get, "stolen", t_token_cb);
+    cr_expect_eq(r->status, -ENOENT);
+    RUN(r, store_token_rotate, "unknown", "x", exp, t_token_cb);
+    cr_expect_eq(r->status, -ESTALE);
+
+    /* a logged-out token is revoked but not rotated */
+    RUN(r, store_token_insert, "other-login", u, exp, t_status_cb);
+    RUN(r, store_token_revoke, "other-login", t_status_cb);
+    RUN(r, store_token_get, "other-login", t_token_cb);
+    cr_expect(r->token.revoked);
+    cr_expect_not(r->token.rotated);
+
+    /* two concurrent rotations of one token: exactly one wins */
+    rs[0] = t_new();
+    rs[1] = t_new();
+    cr_assert_eq(store_token_rotate(F->store, "second", "third-a", exp, t_token_cb, rs[0]), 0);
+    cr_assert_eq(store_token_rotate(F->store, "second", "third-b", exp, t_token_cb, rs[1]), 0);
+    t_wait_all(rs, 2);
+    cr_expect((rs[0]->status == 0) != (rs[1]->status == 0), "%d %d", rs[0]->status, rs[1]->status);
+    cr_expect(rs[0]->status == -ESTALE || rs[1]->status == -ESTALE);
+
+    /* an expired token does not rotate */
+    RUN(r, store_token_insert, "old", u, (int64_t)time_now_ms() - 1, t_status_cb);
+    RUN(r, store_token_rotate, "old", "new", exp, t_token_cb);
+    cr_expect_eq(r->status, -ESTALE);
+
+    /* revoking the family kills every member, and only them */
+    RUN(r, store_token_revoke_family, "first", t_status_cb);
+    cr_expect_eq(r->status, 0);
+    RUN(r, store_token_get, rs[0]->status == 0 ? "third-a" : "third-b", t_token_cb);
+    cr_expect(r->token.revoked);
+    RUN(r, store_token_get, "old", t_token_cb);
+    cr_expect_not(r->token.revoked);
+}
+
 STORE_TEST(user_update_changes_given_fields_only)
 {
     int64_t u = t_user("gina");

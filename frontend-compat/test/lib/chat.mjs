@@ -54,10 +54,13 @@ export function backends() {
   return list;
 }
 
-/** Starts sioc on a fresh store of `backend`; resolves the server plus cleanup. */
+/** Starts sioc on a fresh store of `backend`; resolves the server plus cleanup. The suites
+ * register many accounts from one address: registrations are not limited unless `extra` sets
+ * --register-limit (test/abuse-*.test.mjs do). */
 export async function startChat(backend, extra = []) {
   const store = backend.url();
-  const server = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...extra]);
+  const limit = extra.includes("--register-limit") ? [] : ["--register-limit", "0"];
+  const server = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...limit, ...extra]);
   const stop = server.stop.bind(server);
   server.stop = async () => {
     try {
@@ -71,7 +74,7 @@ export async function startChat(backend, extra = []) {
 
 /** One HTTP request (http.mjs's request): resolves {status, headers, text, json}. `body` an
  * object (sent as JSON) or a string/Buffer (sent as is). */
-export async function api(server, method, p, { token, body, headers = {}, timeout = T(10000) } = {}) {
+export async function api(server, method, p, { token, body, headers = {}, timeout = T(10000), localAddress } = {}) {
   const h = { ...headers };
   let payload;
   if (body !== undefined) {
@@ -80,7 +83,7 @@ export async function api(server, method, p, { token, body, headers = {}, timeou
     h["content-length"] = Buffer.byteLength(payload);
   }
   if (token) h.authorization = `Bearer ${token}`;
-  const r = await request(server.url, { method, path: p, headers: h, body: payload, timeout });
+  const r = await request(server.url, { method, path: p, headers: h, body: payload, timeout, localAddress });
   let json;
   try {
     json = r.text ? JSON.parse(r.text) : undefined;

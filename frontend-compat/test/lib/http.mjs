@@ -13,7 +13,7 @@ export const EIO_PATH = "/engine.io/";
  */
 export function request(
   base,
-  { method = "GET", path = EIO_PATH, query, headers = {}, body, timeout = T(10000) } = {},
+  { method = "GET", path = EIO_PATH, query, headers = {}, body, timeout = T(10000), localAddress } = {},
 ) {
   const u = new URL(path, base);
   if (query) for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
@@ -26,6 +26,7 @@ export function request(
         path: u.pathname + u.search,
         headers,
         agent: false,
+        localAddress, // undefined: any (tests bind 127.0.0.2 to be another client address)
       },
       (res) => {
         const chunks = [];

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "src/base/base.h"
+#include "base/base.h"
 
 /* ---- options and run context ---- */
 

@@ -338,7 +338,7 @@ function isForeignKeyViolation(err) {
   return err.code === "23503" || err.code === "SQLITE_CONSTRAINT_FOREIGNKEY";
 }
 
-// ---- JSON shapes (src/chat_json.c) ----
+// ---- JSON shapes (src/chat/json.c) ----
 
 function userJson(u) {
   return { id: u.id, username: u.username, displayName: u.display_name, nameColor: u.name_color,
@@ -357,7 +357,7 @@ function messageJson(m) {
     editedAt: m.edited_at, deletedAt: m.deleted_at, reactions: [] };
 }
 
-// ---- validation (src/json_body.c: the same rules and error codes as sioc) ----
+// ---- validation (src/core/json_body.c: the same rules and error codes as sioc) ----
 
 // A field error: {code, message}.
 const fieldError = (code, message) => ({ code, message });
@@ -436,7 +436,7 @@ const F_SEND = {
   clientMsgId: { type: "string", min: 1, max: 64, nullable: true, check: checkAsciiId },
 };
 
-// ---- tokens (src/auth_jwt.c, src/chat_tokens.c) ----
+// ---- tokens (src/auth/jwt.c, src/chat/tokens.c) ----
 
 const jwtSecret = crypto.randomBytes(32); // made at start: tokens die with the process
 
@@ -586,7 +586,7 @@ async function handleRequest(db, req, res) {
   res.end(text);
 }
 
-// ---- Socket.IO: namespace /chat (src/chat_realtime.c, src/chat_send.c) ----
+// ---- Socket.IO: namespace /chat (src/chat/realtime.c, src/chat/send.c) ----
 
 function unauthorized(code) {
   const err = new Error("unauthorized");

@@ -1,0 +1,268 @@
+// types.ts - every REST payload (src/web/openapi.json) and every /chat Socket.IO event
+// (docs/chat-events.md) the app uses, in one place. A change of the server's contract is meant to
+// break the type check here, not the user at run time.
+
+// ---- REST components -------------------------------------------------------------------------
+
+export type PresenceStatus = "online" | "away" | "offline";
+
+export interface User {
+  id: number;
+  username: string;
+  displayName: string;
+  nameColor?: string;
+  role?: "user" | "agent" | "admin";
+  createdAt?: number;
+  lastSeenAt?: number;
+  status: PresenceStatus;
+  online: boolean;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+  user: User;
+}
+
+export interface RegisterRequest {
+  username: string;
+  password: string;
+  displayName?: string;
+}
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+export interface RefreshRequest {
+  refreshToken: string;
+}
+export interface LogoutRequest {
+  refreshToken?: string;
+  all?: boolean;
+}
+
+export type ChatType = "public" | "private" | "group";
+export type MyRole = "none" | "member" | "admin" | "owner";
+
+export interface Chat {
+  id: number;
+  type: ChatType;
+  /** "" for private chats */
+  name: string;
+  topic: string;
+  createdBy?: number;
+  createdAt?: number;
+  lastSeq?: number;
+  lastMessageAt?: number;
+  memberCount: number;
+  /** private chats: the two users */
+  userIds?: number[];
+  /** private chats: the other user */
+  peerId?: number;
+  myRole?: MyRole;
+  lastReadSeq?: number;
+  unread?: number;
+  /** public chats */
+  joined?: boolean;
+}
+
+export interface Member extends User {
+  memberRole?: "member" | "admin" | "owner";
+  joinedAt?: number;
+  lastReadSeq?: number;
+}
+
+export interface ChatDetail extends Chat {
+  members?: Member[];
+}
+
+export interface ReadPosition {
+  chatId: number;
+  lastReadSeq: number;
+}
+
+export interface PublicChatCreate {
+  name: string;
+  topic?: string | null;
+}
+export interface PrivateChatCreate {
+  userId: number;
+}
+export interface GroupCreate {
+  name: string;
+  topic?: string | null;
+  memberIds?: number[];
+}
+export interface GroupUpdate {
+  name?: string;
+  topic?: string | null;
+  addMemberIds?: number[];
+  removeMemberIds?: number[];
+  lastReadSeq?: number;
+}
+export interface MemberAdd {
+  userId: number;
+  role?: "member" | "admin";
+}
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  userIds: number[];
+}
+
+export interface Message {
+  id: number;
+  chatId: number;
+  seq: number;
+  authorId: number;
+  body: string;
+  clientMsgId?: string | null;
+  createdAt: number;
+  editedAt?: number | null;
+  deletedAt?: number | null;
+  deleted: boolean;
+  reactions?: Reaction[];
+}
+
+export interface MessageSend {
+  body: string;
+  clientMsgId?: string | null;
+}
+export interface MessageEdit {
+  body: string;
+}
+
+/** PATCH /v1/api/users/me */
+export interface ProfileUpdate {
+  displayName?: string;
+  nameColor?: string;
+}
+
+export interface ApiError {
+  error: { code: string; message: string };
+}
+
+export interface ChatsResponse {
+  chats: Chat[];
+}
+export interface UsersPage {
+  users: User[];
+  nextAfter: number | null;
+}
+export interface MessagesPage {
+  messages: Message[];
+  nextBefore: number | null;
+}
+export interface MembersResponse {
+  members: Member[];
+}
+export interface SearchResponse {
+  messages: Message[];
+}
+
+// ---- /chat Socket.IO events ------------------------------------------------------------------
+
+export type AckError = { ok: false; error: { code: string; message: string } };
+export type Ack<T> = ({ ok: true } & T) | AckError;
+
+export interface ReadyEvent {
+  userId: number;
+  username: string;
+  chatIds: number[];
+}
+export interface ReadEvent {
+  chatId: number;
+  userId: number;
+  seq: number;
+}
+export interface ReactionEvent {
+  messageId: number;
+  chatId: number;
+  userId: number;
+  emoji: string;
+}
+export interface TypingEvent {
+  chatId: number;
+  userId: number;
+  username: string;
+  typing: boolean;
+}
+export interface ChatEvent {
+  chat: Chat;
+}
+export interface ChatIdEvent {
+  chatId: number;
+}
+export interface ChatDeletedEvent {
+  chatId: number;
+  by: number;
+}
+export interface MemberEvent {
+  chatId: number;
+  userId: number;
+  by: number;
+}
+export interface PresenceUpdateEvent {
+  userId: number;
+  status: PresenceStatus;
+}
+export interface PresenceMember {
+  userId: number;
+  username: string;
+  status: PresenceStatus;
+}
+export interface PresenceMemberEvent {
+  channel: string;
+  member: PresenceMember;
+}
+export interface UserUpdatedEvent {
+  user: User;
+}
+
+/** Events the server emits on /chat. */
+export interface ServerToClientEvents {
+  ready: (e: ReadyEvent) => void;
+  "message:new": (m: Message) => void;
+  "message:edited": (m: Message) => void;
+  "message:deleted": (m: Message) => void;
+  "message:read": (e: ReadEvent) => void;
+  "reaction:added": (e: ReactionEvent) => void;
+  "reaction:removed": (e: ReactionEvent) => void;
+  typing: (e: TypingEvent) => void;
+  "chat:created": (e: ChatEvent) => void;
+  "chat:removed": (e: ChatIdEvent) => void;
+  "chat:updated": (e: ChatEvent) => void;
+  "chat:deleted": (e: ChatDeletedEvent) => void;
+  "chat:member_joined": (e: MemberEvent) => void;
+  "chat:member_left": (e: MemberEvent) => void;
+  "chat:member_added": (e: MemberEvent) => void;
+  "chat:member_removed": (e: MemberEvent) => void;
+  "presence:update": (e: PresenceUpdateEvent) => void;
+  "presence:member_added": (e: PresenceMemberEvent) => void;
+  "presence:member_removed": (e: PresenceMemberEvent) => void;
+  "user:updated": (e: UserUpdatedEvent) => void;
+}
+
+/** Events the client emits on /chat: payload and the ack's result (without `ok`). */
+export interface ClientEmits {
+  "chat:join": [{ chatId: number }, { chatId: number }];
+  "chat:leave": [{ chatId: number }, { chatId: number }];
+  "message:send": [{ chatId: number; body: string; clientMsgId?: string }, { message: Message; duplicate: boolean }];
+  "message:edit": [{ messageId: number; body: string }, { message: Message }];
+  "message:delete": [{ messageId: number }, { message: Message }];
+  "reaction:add": [{ messageId: number; emoji: string }, ReactionEvent];
+  "reaction:remove": [{ messageId: number; emoji: string }, ReactionEvent];
+  "typing:start": [{ chatId: number }, Record<string, never>];
+  "typing:stop": [{ chatId: number }, Record<string, never>];
+  "message:read": [{ chatId: number; seq: number }, { chatId: number; lastReadSeq: number }];
+  "presence:set": [{ status: "online" | "away" }, { status: "online" | "away" }];
+  "presence:join": [{ channel: string }, { channel: string; members: PresenceMember[] }];
+  "presence:leave": [{ channel: string }, { channel: string }];
+}
+
+export type ClientEvent = keyof ClientEmits;
+export type ServerEvent = keyof ServerToClientEvents;
+export type ServerPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
