@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLS                                                                                  \
-    "id, username, display_name, password_hash, name_color, role, created_at, last_seen_at"
+#define USER_COLS PG_USER_COLS
 #define MSG_COLS                                                                                   \
     "id, chat_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at"
 #define CHAT_COLS(c)                                                                               \
@@ -119,7 +118,7 @@ static const char *const sqls[STORE_OP__COUNT] = {
         "SELECT role FROM memberships WHERE chat_id = $1::bigint AND user_id = $2::bigint",
     [STORE_OP_MEMBER_LIST] =
         "SELECT u.id, u.username, u.display_name, '', u.name_color, u.role, u.created_at,"
-        " u.last_seen_at, m.role, m.joined_at, COALESCE(rp.last_read_seq, 0)"
+        " u.last_seen_at, u.active, m.role, m.joined_at, COALESCE(rp.last_read_seq, 0)"
         " FROM memberships m JOIN users u ON u.id = m.user_id"
         " LEFT JOIN read_positions rp ON rp.chat_id = m.chat_id AND rp.user_id = m.user_id"
         " WHERE m.chat_id = $1::bigint ORDER BY m.joined_at, u.id",
@@ -188,7 +187,9 @@ static const char *const sqls[STORE_OP__COUNT] = {
 
 const char *store__pg_sql(store_op_t op)
 {
-    return (size_t)op < STORE_OP__COUNT ? sqls[op] : NULL;
+    if ((size_t)op >= STORE_OP__COUNT)
+        return NULL;
+    return sqls[op] != NULL ? sqls[op] : store__pg_desk_sql(op);
 }
 
 /* ---- parameters ---- */
@@ -326,8 +327,8 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
     case STORE_OP_REACTION_LIST:
         v[0] = id_array(r);
         return 1;
-    case STORE_OP__COUNT:
-        break;
+    default:
+        return store__pg_desk_params(r, v);
     }
     return 0;
 }
@@ -360,6 +361,7 @@ static void read_user(store_req_t *r, const PGresult *res, int row, int c, store
     u->role = store__user_role_parse(PQgetvalue(res, row, c + 5));
     u->created_at = col_int(res, row, c + 6);
     u->last_seen_at = col_int(res, row, c + 7);
+    u->active = col_bool(res, row, c + 8);
 }
 
 static void read_message(store_req_t *r, const PGresult *res, int row, int c, store_message_t *m)
@@ -406,7 +408,8 @@ static int error_status(store_req_t *r, const PGresult *res)
         return PG_RETRY; /* serialization failure, deadlock */
     if (strcmp(state, "23505") == 0) {
         /* a concurrent send of the same client id, or of the same private pair, won */
-        if (r->op == STORE_OP_MESSAGE_SEND || r->op == STORE_OP_CHAT_GET_PRIVATE)
+        if (r->op == STORE_OP_MESSAGE_SEND || r->op == STORE_OP_CHAT_GET_PRIVATE ||
+            r->op == STORE_OP_DESK_INBOUND || r->op == STORE_OP_DESK_OUTBOUND)
             return PG_RETRY;
         return -EEXIST;
     }
@@ -528,9 +531,9 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         store_member_t *m = items(r, n, sizeof(*m));
         for (int i = 0; i < n; i++) {
             read_user(r, res, i, 0, &m[i].user);
-            m[i].role = store__member_role_parse(PQgetvalue(res, i, 8));
-            m[i].joined_at = col_int(res, i, 9);
-            m[i].last_read_seq = col_int(res, i, 10);
+            m[i].role = store__member_role_parse(PQgetvalue(res, i, 9));
+            m[i].joined_at = col_int(res, i, 10);
+            m[i].last_read_seq = col_int(res, i, 11);
         }
         r->res.members.items = m;
         r->res.members.count = (size_t)n;
@@ -586,10 +589,37 @@ int store__pg_result(store_req_t *r, const PGresult *res)
             return -EPERM;
         r->res.seq = col_int(res, 0, 0);
         return 0;
-    case STORE_OP__COUNT:
-        break;
+    default:
+        return store__pg_desk_result(r, res);
     }
     return -EIO;
+}
+
+/* ---- the helpers, for pg_desk.c ---- */
+
+const char *store__pg_num(store_req_t *r, int64_t v)
+{
+    return num(r, v);
+}
+
+int64_t store__pg_col_int(const PGresult *res, int row, int col)
+{
+    return col_int(res, row, col);
+}
+
+bool store__pg_col_bool(const PGresult *res, int row, int col)
+{
+    return col_bool(res, row, col);
+}
+
+const char *store__pg_col_text(store_req_t *r, const PGresult *res, int row, int col)
+{
+    return col_text(r, res, row, col);
+}
+
+void store__pg_read_user(store_req_t *r, const PGresult *res, int row, int c, store_user_t *u)
+{
+    read_user(r, res, row, c, u);
 }
 
 void store__pg_conninfo(const char *url, const char *kw[4], const char *val[4])

@@ -88,6 +88,7 @@ typedef struct st_store_user_t {
     store_user_role_t role;
     int64_t created_at;   /* ms */
     int64_t last_seen_at; /* ms, 0 = never */
+    bool active;          /* false once deactivated (desk.h): login and refresh are refused */
 } store_user_t;
 
 typedef struct st_store_user_list_t {

@@ -212,7 +212,8 @@ void store__complete(store_req_t *req)
     case STORE_OP_REACTION_REMOVE:
         ((store_status_cb)req->cb)(d, st);
         break;
-    case STORE_OP__COUNT:
+    default: /* the desk's */
+        store__desk_complete(req);
         break;
     }
     if (st == -ENOTCONN)
@@ -611,4 +612,31 @@ int store_read_set(store_t *store, int64_t chat_id, int64_t user_id, int64_t seq
     if (seq < 0)
         return -EINVAL;
     return submit_ints(store, STORE_OP_READ_SET, CB(cb), cbdata, chat_id, user_id, seq);
+}
+
+/* ---- the request helpers, for store_desk.c ---- */
+
+store_req_t *store__req_new(store_t *store, store_op_t op, void (*cb)(void), void *cbdata)
+{
+    return req_new(store, op, cb, cbdata);
+}
+
+int store__req_submit(store_req_t *req)
+{
+    return req_submit(req);
+}
+
+int store__check_call(store_t *store, const void *cb)
+{
+    return check_call(store, cb);
+}
+
+int store__check_text(const char *s, size_t max, bool required)
+{
+    return check_text(s, max, required);
+}
+
+size_t store__clamp_limit(size_t limit)
+{
+    return clamp_limit(limit);
 }

@@ -12,7 +12,7 @@
 # Usage: tests/layering.sh [ROOT]   (ROOT: the repository root, default .)
 root=${1:-.}
 status=0
-services='auth|chat|apps'
+services='auth|chat|apps|channels|desk'
 
 # check FOLDER FORBIDDEN-REGEX: FOLDER must not include "<match>/..." for a match of the regex.
 check() {
@@ -31,12 +31,16 @@ check socketio 'storage|redis|src'
 check storage 'engineio|socketio|redis|src'
 check redis 'storage|src'
 check src/core "src/($services|server)"
-for s in auth chat apps; do
+for s in auth chat apps channels desk; do
     check "src/$s" 'src/server'
 done
-# among the services, one way too: auth and apps below chat, and not each other
-check src/auth 'src/(chat|apps)'
-check src/apps 'src/(chat|auth)'
+# services stand on the ones below them only: channels knows no desk or chat, auth and apps no
+# other service, chat no desk
+check src/auth 'src/(chat|apps|channels|desk)'
+check src/apps 'src/(chat|auth|channels|desk)'
+check src/chat 'src/(apps|channels|desk)'
+check src/channels 'src/(chat|apps|desk)'
+
 
 # Across src/ folders only the face header: a file in src/A including src/B/C with B != A must
 # have C = B.h.

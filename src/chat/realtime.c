@@ -179,7 +179,9 @@ static void on_auth_user(void *cbdata, int status, const store_user_t *user)
     rt_op_t *op = cbdata;
     if (!op_alive(op))
         return;
-    if (status == 0) {
+    if (status == 0 && !user->active) {
+        refuse(op->sock, "account_disabled");
+    } else if (status == 0) {
         sio_socket_set_data(op->sock, json_pack("{s:I,s:s}", "userId", (json_int_t)user->id,
                                                 "username", user->username));
         sio_socket_next(op->sock, NULL, NULL);

@@ -59,6 +59,11 @@ typedef struct st_srv_config_t {
     char *jwt_secret;                       /* NULL */
     bool production;                        /* false */
     bool bench_app;                         /* false */
+    unsigned desk_idle_close_s;             /* 1800: finish a service idle this long, 0 = off */
+    bool desk_auto_assign;                  /* false: round-robin to online attendants */
+    unsigned desk_capacity;                 /* 5: open services per attendant for auto-assign */
+    char *admin_username;                   /* NULL: the first admin's name */
+    char *admin_password_file;              /* NULL: a file holding the first admin's password */
     log_level_t log_level;                  /* LOG_LEVEL_INFO */
     char *config_file;                      /* NULL: the file given by --config / SIOC_CONFIG */
     bool help;                              /* --help was given: print srv_config_help() */

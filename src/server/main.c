@@ -19,6 +19,7 @@
 #include "socketio/socketio.h"
 #include "src/apps/apps.h"
 #include "src/chat/chat.h"
+#include "src/desk/desk.h"
 #include "src/core/core.h"
 #include "src/server/metrics.h"
 #include "src/server/redis_wiring.h"
@@ -40,6 +41,7 @@ typedef struct st_app_t {
     store_t *store;        /* --database */
     bool store_closed;
     srv_chat_t *chat;         /* the chat service: /v1/api, /docs, namespace /chat */
+    srv_desk_t *desk;         /* the support desk: /v1/api/desk, /v1/api/widget, /desk, /support */
     srv_web_t *web;           /* the web app at / (chat mode only) */
     srv_echo_app_t *echo_app; /* --echo: the Socket.IO echo app on conf.path */
     rda_client_t *redis;      /* --redis: the Redis client (srv_redis_setup) */
@@ -127,6 +129,11 @@ static int setup_app(app_t *app)
     app->chat = srv_chat_new(&app->loop, &app->conf, app->store, app->io, app->redis);
     if (app->chat == NULL)
         return -1;
+    /* the desk's /v1/api/desk and /v1/api/widget before the chat's /v1/api (first match wins) */
+    app->desk = srv_desk_new(&app->loop, &app->conf, app->store, app->io, app->chat);
+    if (app->desk == NULL || srv_desk_register_routes(app->desk, app->http) != 0)
+        return -1;
+    srv_desk_start(app->desk);
     if (srv_chat_register_routes(app->chat, app->http) != 0 ||
         srv_http_set_too_large_body(app->http, SRV_CHAT_API_PREFIX, SRV_CHAT_TOO_LARGE_JSON) != 0)
         return -1;
@@ -196,6 +203,7 @@ static int teardown(app_t *app)
     int rc = 0;
     /* the chat service first (its in-flight storage work is orphaned), then the store (its last
      * callbacks run and drop their socket references), then Socket.IO */
+    srv_desk_free(app->desk);
     srv_chat_free(app->chat);
     if (app->store != NULL) {
         store_close(app->store, on_store_closed, app);

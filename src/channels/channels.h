@@ -1,0 +1,108 @@
+/* channels.h - the face of src/channels/: how the support desk (src/desk) reaches customers. A
+ * channel is a vtable (srv_channel_ops_t) plus its state: it delivers the desk's outbound
+ * messages, typing and rating requests to a customer, and hands what the customer does (a
+ * message, a rating, typing, a read receipt) up to the desk through the srv_channel_host_t the
+ * desk gives it. The desk stores first and delivers after the commit, so a channel never sees a
+ * message that is not durable.
+ *
+ *   widget.c   the web chat widget: visitor tokens (signed, no account) and the Socket.IO
+ *              namespace /support (docs/desk.md). Delivers synchronously (an emit to the
+ *              customer's room, all nodes through the adapter).
+ *
+ * A channel that delivers through a remote API (WhatsApp, later) sets SRV_CHANNEL_CAP_OUTBOX: the
+ * desk then writes an outbox entry in the same transaction as the message (store_outbox_* in
+ * storage/desk.h) and the channel drains it with claim (a lease), settle (sent / retry after a
+ * backoff / failed): a crash between commit and delivery loses nothing, and the lease keeps two
+ * nodes from sending one message twice.
+ *
+ * Depends on src/core, src/auth (their faces), storage and socketio; knows nothing of the desk
+ * beyond the host callbacks (tests/layering.sh). Loop thread only. */
+#ifndef SIOC_SRC_CHANNELS_CHANNELS_H
+#define SIOC_SRC_CHANNELS_CHANNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "socketio/socketio.h"
+#include "storage/desk.h"
+
+/* What a channel can do besides delivering text (srv_channel_ops_t.caps). */
+#define SRV_CHANNEL_CAP_TYPING   0x1u /* shows the attendant typing, reports the customer's */
+#define SRV_CHANNEL_CAP_RECEIPTS 0x2u /* reports delivered / read */
+#define SRV_CHANNEL_CAP_RATING   0x4u /* can ask for and return a 1-5 rating */
+#define SRV_CHANNEL_CAP_OUTBOX   0x8u /* delivers from the persisted outbox (asynchronously) */
+
+typedef struct st_srv_channel_t srv_channel_t;
+
+/** What a channel reports to its host when an operation it handed up completed: `status` 0 or a
+ * negative errno as storage/desk.h's; `msg`/`svc` borrowed until return (NULL on error). */
+typedef void (*srv_channel_msg_done)(void *cbdata, int status, const store_desk_msg_t *msg,
+                                     const store_service_t *svc);
+typedef void (*srv_channel_svc_done)(void *cbdata, int status, const store_service_t *svc);
+
+/** The desk's side, called by channels (loop thread). Each callback that takes a `done` calls it
+ * exactly once, possibly later. */
+typedef struct st_srv_channel_host_t {
+    void *data;
+    /** A customer message: stored (opening a service if none is open), then announced to the
+     * staff; `done` gets the stored message (duplicate set for a retried client id). */
+    void (*on_inbound)(void *data, srv_channel_t *ch, int64_t customer_id, const char *body,
+                       const char *client_msg_id, srv_channel_msg_done done, void *cbdata);
+    /** A rating of a finished service of the customer's. */
+    void (*on_rating)(void *data, srv_channel_t *ch, int64_t customer_id, int64_t service_id,
+                      int rating, const char *comment, srv_channel_svc_done done, void *cbdata);
+    /** The customer is typing (true) or stopped (false) in their open service. */
+    void (*on_typing)(void *data, srv_channel_t *ch, int64_t customer_id, bool typing);
+    /** The customer saw the outbound messages of `service_id` up to `seq`. */
+    void (*on_read)(void *data, srv_channel_t *ch, int64_t customer_id, int64_t service_id,
+                    int64_t seq);
+} srv_channel_host_t;
+
+/** The vtable of a channel. */
+typedef struct st_srv_channel_ops_t {
+    const char *name; /* stored in desk_customers.channel / desk_services.channel: "widget" */
+    unsigned caps;    /* SRV_CHANNEL_CAP_* */
+    /** Delivers a stored outbound (or, for multi-device customers, inbound echo) message of
+     * service `svc` to its customer. `msg` and `svc` are borrowed. */
+    void (*deliver)(srv_channel_t *ch, const store_service_t *svc, const store_desk_msg_t *msg);
+    /** Tells the customer an attendant is typing (CAP_TYPING). */
+    void (*typing)(srv_channel_t *ch, int64_t customer_id, int64_t service_id, bool typing);
+    /** Asks the customer to rate a finished service (CAP_RATING). */
+    void (*rating_request)(srv_channel_t *ch, const store_service_t *svc);
+    /** The delivery state of the customer's messages changed (CAP_RECEIPTS): the attendant read
+     * up to `seq`. */
+    void (*receipt)(srv_channel_t *ch, int64_t customer_id, int64_t service_id, int64_t seq,
+                    store_msg_state_t state);
+    /** Frees the channel (NULL-safe at the call site). */
+    void (*free)(srv_channel_t *ch);
+} srv_channel_ops_t;
+
+struct st_srv_channel_t {
+    const srv_channel_ops_t *ops;
+    const srv_channel_host_t *host; /* borrowed, outlives the channel */
+    void *impl;                     /* the channel's state */
+};
+
+/* ---- the web widget (widget.c) ---- */
+
+/** Visitor tokens live this long (seconds): a returning visitor keeps their history for a week
+ * unless the page asks for a new session. */
+#define SRV_WIDGET_TOKEN_TTL_S (7 * 86400)
+
+/** Creates the widget channel on io's namespace "/support" (`io` may be NULL: no real time; the
+ * REST session endpoint still works). Visitor tokens are HS256 JWTs signed with `key` (the desk
+ * derives it from the JWT secret, so staff tokens and visitor tokens never verify as each
+ * other). `store`, `host` and `key` are borrowed and outlive the channel. */
+srv_channel_t *srv_widget_new(uv_loop_t *loop, store_t *store, sio_server_t *io, const uint8_t *key,
+                              size_t key_len, const srv_channel_host_t *host);
+
+/** A new visitor token (free() it) for customer `customer_id`, or NULL. */
+char *srv_widget_issue_token(srv_channel_t *widget, int64_t customer_id);
+
+/** Frees any channel. NULL is a no-op. */
+void srv_channel_free(srv_channel_t *ch);
+
+#endif
