@@ -183,7 +183,7 @@ function ServiceSection(props: {
               <button className={styles.serviceButton} onClick={() => onOpen(s.id)} aria-current={s.id === selected ? "true" : undefined}>
                 <span className={styles.serviceTop}>
                   <ChannelIcon channel={s.channel} />
-                  <span className={styles.customer}>{s.customer.name || "Visitor"}</span>
+                  <span className={styles.customer} id={`svc-${id}-${s.id}`}>{s.customer.name || "Visitor"}</span>
                   {n > 0 ? <span className={styles.badge} aria-label={`${n} unread`}>{n}</span> : null}
                 </span>
                 <span className={styles.preview}>{p ? `${p.direction === "out" ? "You: " : ""}${p.body}` : s.customer.email || `Service #${s.id}`}</span>
@@ -195,7 +195,7 @@ function ServiceSection(props: {
                 <button
                   className={styles.take}
                   disabled={takeState.isLoading}
-                  aria-label={`Take ${s.customer.name || "Visitor"}`}
+                  aria-describedby={`svc-${id}-${s.id}`}
                   onClick={async () => {
                     const r = await take(s.id);
                     if ("data" in r) onOpen(s.id);

@@ -48,7 +48,9 @@ export default function MessageList({
 }) {
   const end = useRef<HTMLDivElement>(null);
   const count = messages.length + pending.length;
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [count]);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" });
+  }, [count]);
   return (
     <div className={styles.scroll}>
       {count === 0 ? <p className={styles.emptySmall}>No messages in this service yet.</p> : null}

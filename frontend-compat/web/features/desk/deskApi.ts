@@ -186,7 +186,9 @@ export const deskApi = desk.injectEndpoints({
         let ever = false;
         let retry: ReturnType<typeof setTimeout> | undefined;
         const onConnect = () => {
-          if (ever) dispatch(desk.util.invalidateTags(["DeskInbox", "DeskService"]));
+          // events before this connect were missed (also the first: the lists may have been
+          // fetched before the socket joined its rooms): fetch again
+          dispatch(desk.util.invalidateTags(["DeskInbox", "DeskService"]));
           ever = true;
           updateCachedData(() => ({ state: "connected", error: null }));
           void dispatch(flushDeskOutbox());

@@ -180,7 +180,9 @@ function Chat({ session, onEnded }: { session: StoredSession; onEnded: () => voi
   };
   const end = useRef<HTMLDivElement>(null);
   const count = state.messages.length + state.pending.length;
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [count, state.ratingFor, state.thanked]);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" });
+  }, [count, state.ratingFor, state.thanked]);
   const starts = serviceStarts(state.messages);
   const finished = state.service?.status === "finished";
   return (
