@@ -49,6 +49,7 @@ const ROUTES = [
   "POST /v1/api/desk/users/{id}/password-reset",
   "POST /v1/api/desk/password-reset",
   "GET /v1/api/desk/me",
+  "GET /v1/api/desk/attendants",
   "POST /v1/api/desk/me/password",
   "POST /v1/api/desk/setup",
   "GET /v1/api/desk/services",

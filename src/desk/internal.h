@@ -143,6 +143,7 @@ void desk_auth_staff(srv_desk_t *desk, const char *token, desk_staff_cb cb, void
 
 void desk_users_create(desk_op_t *op);
 void desk_users_list(desk_op_t *op);
+void desk_attendants_list(desk_op_t *op);
 void desk_users_get(desk_op_t *op);
 void desk_users_update(desk_op_t *op);
 void desk_users_reset(desk_op_t *op);

@@ -481,6 +481,7 @@ static const route_def_t defs[] = {
     {"POST", D "/users/:id/password-reset", desk_users_reset, ACCESS_ADMIN, F(empty), true},
     {"POST", D "/password-reset", desk_password_reset_use, ACCESS_PUBLIC, F(reset_use), false},
     {"GET", D "/me", desk_me, ACCESS_STAFF, NULL, 0, false},
+    {"GET", D "/attendants", desk_attendants_list, ACCESS_STAFF, NULL, 0, false},
     {"POST", D "/me/password", desk_me_password, ACCESS_STAFF, F(me_password), false},
     {"POST", D "/setup", desk_setup, ACCESS_PUBLIC, F(setup), false},
     {"GET", D "/services", desk_services_list, ACCESS_STAFF, NULL, 0, false},

@@ -94,6 +94,34 @@ void desk_users_list(desk_op_t *op)
     desk_op_issued(op, store_desk_staff_list(op->desk->store, after, (size_t)limit, on_listed, op));
 }
 
+/* The active staff, for every staff user: whom an attendant can transfer a service to. Inactive
+ * rows are left out of the page; the cursor still follows the store's page. */
+static void on_attendants(void *cbdata, int status, const store_user_list_t *l)
+{
+    desk_op_t *op = cbdata;
+    if (!desk_op_proceed(op, status))
+        return;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].active)
+            json_array_append_new(arr, desk_json_user(&l->items[i]));
+    json_t *next = (int64_t)l->count == op->n[0] && l->count > 0
+                       ? json_integer(l->items[l->count - 1].id)
+                       : json_null();
+    desk_reply_json(op, 200, json_pack("{s:o,s:o}", "attendants", arr, "nextCursor", next));
+}
+
+void desk_attendants_list(desk_op_t *op)
+{
+    int64_t after, limit;
+    if (desk_query_int(op, "cursor", 0, INT64_MAX, 0, &after) != 0 ||
+        desk_query_int(op, "limit", 1, DESK_PAGE_MAX, DESK_PAGE_MAX, &limit) != 0)
+        return;
+    op->n[0] = limit;
+    desk_op_issued(op,
+                   store_desk_staff_list(op->desk->store, after, (size_t)limit, on_attendants, op));
+}
+
 static void on_got(void *cbdata, int status, const store_user_t *u)
 {
     desk_op_t *op = cbdata;

@@ -266,3 +266,157 @@ export interface ClientEmits {
 export type ClientEvent = keyof ClientEmits;
 export type ServerEvent = keyof ServerToClientEvents;
 export type ServerPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+// ---- support desk (docs/desk.md): /v1/api/desk/*, /v1/api/widget/*, namespaces /desk, /support ----
+
+export type DeskRole = "admin" | "attendant";
+
+export interface DeskUser {
+  id: number;
+  username: string;
+  displayName: string;
+  role: DeskRole;
+  active: boolean;
+  createdAt: number;
+  lastSeenAt: number | null;
+}
+
+export interface Attachment {
+  id: number | string;
+  name: string;
+  type: string;
+  size: number;
+  url: string;
+  thumbUrl?: string;
+}
+
+export interface Customer {
+  id: number;
+  name: string;
+  email: string;
+}
+
+export interface Service {
+  id: number;
+  channel: string;
+  status: "open" | "finished";
+  attendantId: number | null;
+  customer: Customer;
+  createdAt: number;
+  assignedAt: number | null;
+  firstResponseAt: number | null;
+  lastActivityAt: number;
+  finishedAt: number | null;
+  finishedBy: number | null;
+  finishReason: "agent" | "idle" | null;
+  rating: number | null;
+  ratingComment: string;
+  ratedAt: number | null;
+  resolutionMs: number | null;
+  lastSeq: number;
+}
+
+export type DeskMessageState = "sent" | "delivered" | "read" | "failed";
+
+export interface DeskMessage {
+  id: number;
+  serviceId: number;
+  seq: number;
+  direction: "in" | "out";
+  authorId?: number | null;
+  body: string;
+  clientMsgId: string | null;
+  createdAt: number;
+  state: DeskMessageState;
+  stateAt?: number;
+  attachments?: Attachment[];
+}
+
+export interface ServicesPage {
+  services: Service[];
+  nextCursor: number | null;
+}
+export interface ServiceDetail {
+  service: Service;
+  messages: DeskMessage[];
+}
+export interface DeskUsersPage {
+  users: DeskUser[];
+  nextCursor: number | null;
+}
+export interface AttendantsPage {
+  attendants: DeskUser[];
+  nextCursor: number | null;
+}
+export interface PasswordReset {
+  token: string;
+  expiresAt: number;
+  resetUrl: string;
+}
+
+export interface StatsFigures {
+  opened: number;
+  finished: number;
+  open: number;
+  firstResponse: { avgMs: number | null; count: number };
+  resolution: { avgMs: number | null; count: number };
+  rating: { avg: number | null; count: number; counts: Record<"1" | "2" | "3" | "4" | "5", number> };
+}
+export interface AttendantFigures extends StatsFigures {
+  attendantId: number;
+  username: string;
+  displayName: string;
+}
+export interface DeskStats {
+  from: number;
+  to: number;
+  totals: StatsFigures;
+  unassigned: StatsFigures;
+  attendants: AttendantFigures[];
+}
+
+export interface DeskChannel {
+  id: string;
+  name: string;
+  enabled: boolean;
+  connected: boolean;
+  webhookVerified: boolean;
+  lastEventAt: number | null;
+  lastError: string | null;
+}
+
+export interface WidgetSession {
+  visitorToken: string;
+  tokenType: "visitor";
+  expiresIn: number;
+  customer: Customer;
+}
+
+/** The widget's view of its latest service (the `history` event). */
+export interface WidgetService {
+  id: number;
+  status: "open" | "finished";
+  createdAt: number;
+  finishedAt: number | null;
+  rating: number | null;
+  ratingPending: boolean;
+}
+
+/** Events the server emits on /desk. */
+export interface DeskServerEvents {
+  ready: (e: { userId: number; role: DeskRole }) => void;
+  "service:new": (e: { service: Service }) => void;
+  "service:assigned": (e: { service: Service; previousAttendantId: number | null; auto?: boolean }) => void;
+  "service:updated": (e: { service: Service }) => void;
+  "service:finished": (e: { service: Service }) => void;
+  "message:new": (e: { serviceId: number; message: DeskMessage; service: Service }) => void;
+  "message:status": (e: { serviceId: number; direction: "in" | "out"; upToSeq: number; state: DeskMessageState }) => void;
+  typing: (e: { serviceId: number; from: "customer" | "attendant"; userId?: number; typing: boolean }) => void;
+}
+
+/** Events staff emit on /desk: payload and the ack's result (without `ok`). */
+export interface DeskClientEmits {
+  "message:send": [{ serviceId: number; body: string; clientMsgId?: string }, { message: DeskMessage; service: Service; duplicate: boolean }];
+  typing: [{ serviceId: number; typing: boolean }, Record<string, never>];
+  "message:read": [{ serviceId: number; seq: number }, { upToSeq: number }];
+}
