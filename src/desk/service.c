@@ -497,6 +497,12 @@ static void on_timer_closed(uv_handle_t *h)
     free(h->data);
 }
 
+const uint8_t *srv_desk_visitor_key(const srv_desk_t *desk, size_t *len)
+{
+    *len = sizeof(desk->visitor_key);
+    return desk->visitor_key;
+}
+
 void srv_desk_free(srv_desk_t *desk)
 {
     if (desk == NULL)
