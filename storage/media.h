@@ -95,4 +95,10 @@ int store_attachment_link_desk(store_t *store, int64_t message_id, int64_t user_
                                int64_t customer_id, const int64_t *ids, size_t n,
                                store_status_cb cb, void *cbdata);
 
+/** Whether attachments `ids` (1..STORE_MAX_ATTACH distinct) are all uploads of `user_id` (> 0)
+ * or of `customer_id` (> 0): 0 or -EACCES. Writes nothing (the check before a desk message is
+ * stored, so that a refused one stores no message either). */
+int store_attachment_check_owned(store_t *store, int64_t user_id, int64_t customer_id,
+                                 const int64_t *ids, size_t n, store_status_cb cb, void *cbdata);
+
 #endif

@@ -123,6 +123,8 @@ int store__pg_media_result(store_req_t *r, const PGresult *res)
         return 0;
     }
     case STORE_OP_ATT_LINK_DESK:
+        if (n > 0 && r->a[0] == 0) /* store_attachment_check_owned: no message, nothing linked */
+            return store__pg_col_bool(res, 0, 1) ? 0 : -EACCES;
         if (n == 0 || !store__pg_col_bool(res, 0, 0))
             return -ENOENT;
         return store__pg_col_bool(res, 0, 1) ? 0 : -EACCES;

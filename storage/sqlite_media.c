@@ -125,8 +125,21 @@ static int att_link_desk(sqlite_be_t *be, store_req_t *r)
         " ON CONFLICT DO NOTHING";
     static const char linked[] = "SELECT count(*) FROM desk_message_attachments"
                                  " WHERE message_id = ? AND attachment_id = ?";
+    static const char owned[] = "SELECT count(*) FROM attachments WHERE id = ?"
+                                " AND (uploader_user_id = ? OR uploader_customer_id = ?)";
     int64_t n = 0;
-    int rc = store__sqlite_scalar(be, exists, "i", I(r->a[0]), NULL, &n);
+    int rc = 0;
+    if (r->a[0] == 0) { /* store_attachment_check_owned */
+        for (size_t i = 0; rc == 0 && i < r->n_ids; i++) {
+            rc = store__sqlite_scalar(
+                be, owned, "iii",
+                I(r->ids[i], r->a[1] > 0 ? r->a[1] : -1, r->a[2] > 0 ? r->a[2] : -1), NULL, &n);
+            if (rc == 0 && n == 0)
+                rc = -EACCES;
+        }
+        return rc;
+    }
+    rc = store__sqlite_scalar(be, exists, "i", I(r->a[0]), NULL, &n);
     if (rc == 0 && n == 0)
         rc = -ENOENT;
     for (size_t i = 0; rc == 0 && i < r->n_ids; i++) {

@@ -106,9 +106,9 @@ int store_attachment_list(store_t *store, store_att_kind_t kind, const int64_t *
     return store__req_submit(req);
 }
 
-int store_attachment_link_desk(store_t *store, int64_t message_id, int64_t user_id,
-                               int64_t customer_id, const int64_t *ids, size_t n,
-                               store_status_cb cb, void *cbdata)
+/* The desk link; message_id 0 only checks ownership (store_attachment_check_owned). */
+static int link_desk(store_t *store, int64_t message_id, int64_t user_id, int64_t customer_id,
+                     const int64_t *ids, size_t n, store_status_cb cb, void *cbdata)
 {
     int rc = store__check_call(store, (const void *)cb);
     if (rc == 0 && (n == 0 || n > STORE_MAX_ATTACH || ids == NULL || user_id < 0 ||
@@ -124,4 +124,19 @@ int store_attachment_link_desk(store_t *store, int64_t message_id, int64_t user_
     req->a[2] = customer_id;
     copy_ids(req, ids, n);
     return store__req_submit(req);
+}
+
+int store_attachment_link_desk(store_t *store, int64_t message_id, int64_t user_id,
+                               int64_t customer_id, const int64_t *ids, size_t n,
+                               store_status_cb cb, void *cbdata)
+{
+    if (message_id <= 0)
+        return -EINVAL;
+    return link_desk(store, message_id, user_id, customer_id, ids, n, cb, cbdata);
+}
+
+int store_attachment_check_owned(store_t *store, int64_t user_id, int64_t customer_id,
+                                 const int64_t *ids, size_t n, store_status_cb cb, void *cbdata)
+{
+    return link_desk(store, 0, user_id, customer_id, ids, n, cb, cbdata);
 }

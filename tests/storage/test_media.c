@@ -258,3 +258,26 @@ STORE_TEST(desk_links_and_visibility)
     cr_expect_eq(visible(s1, 0, carla), 0);
     cr_expect_eq(visible(s1, 0, dan), -ENOENT);
 }
+
+STORE_TEST(check_owned_before_a_desk_message)
+{
+    int64_t boss = t_user("boss");
+    ares_t *r;
+    ARUN(r, store_desk_customer_upsert, "widget", "v1", "Carla", "", customer_cb);
+    int64_t carla = r->customer_id;
+    int64_t c1 = upload(0, carla, SHA_A, "a.pdf"), s1 = upload(boss, 0, SHA_B, "b.png");
+    int64_t both[] = {c1, s1};
+    ares_t *k;
+    ARUN(k, store_attachment_check_owned, 0, carla, &c1, 1, status_cb);
+    cr_expect_eq(k->base.status, 0);
+    ARUN(k, store_attachment_check_owned, 0, carla, both, 2, status_cb);
+    cr_expect_eq(k->base.status, -EACCES);
+    ARUN(k, store_attachment_check_owned, boss, 0, &s1, 1, status_cb);
+    cr_expect_eq(k->base.status, 0);
+    ARUN(k, store_attachment_check_owned, boss, 0, &c1, 1, status_cb);
+    cr_expect_eq(k->base.status, -EACCES);
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_message_attachments"), 0);
+    /* an attachments-only desk message */
+    ARUN(r, store_desk_inbound, carla, "", "m-empty", desk_msg_cb);
+    cr_expect_eq(r->base.status, 0);
+}
