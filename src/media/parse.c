@@ -29,7 +29,39 @@ static bool contains(const uint8_t *p, size_t len, const char *needle)
     return false;
 }
 
-/* Valid UTF-8 of text characters; a sequence cut by the end of the head is fine. */
+/* Length of the valid UTF-8 sequence at p[0..len), 0 if invalid. */
+static size_t utf8_seq(const uint8_t *p, size_t len)
+{
+    unsigned char c = p[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && cp < 0x10000) ||
+        cp > 0x10ffff)
+        return 0;
+    if (cp >= 0x80 && cp < 0xa0) /* C1 controls */
+        return 0;
+    return n;
+}
+
+/* Valid UTF-8 of text characters (no C0 controls but tab, LF, FF, CR; no DEL, no C1, no
+ * surrogates or overlong forms); a sequence cut by the end of the head is fine. */
 static bool is_text(const uint8_t *p, size_t len)
 {
     size_t i = 0;
@@ -37,22 +69,19 @@ static bool is_text(const uint8_t *p, size_t len)
         return false;
     while (i < len) {
         uint8_t c = p[i];
-        if (c < 0x80) {
-            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f)
-                return false;
-            i++;
-            continue;
-        }
-        size_t n = c >= 0xf0 && c <= 0xf4 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : 0;
-        if (n == 0 || c > 0xf4)
+        size_t k = utf8_seq(p + i, len - i);
+        if (k == 1 && ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f))
             return false;
-        for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len)
-                return true; /* cut at the end of the head */
-            if ((p[i + k] & 0xc0) != 0x80)
+        if (k == 0) {
+            size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (c < 0xc2 || c > 0xf4 || len - i >= need)
                 return false;
+            for (size_t j = i + 1; j < len; j++) /* cut by the end of the head? */
+                if ((p[j] & 0xc0) != 0x80)
+                    return false;
+            return true;
         }
-        i += n + 1;
+        i += k;
     }
     return true;
 }
@@ -74,7 +103,7 @@ const char *srv_media_sniff(const uint8_t *p, size_t len)
         return "image/jpeg";
     if (has_prefix(p, len, "GIF87a", 6) || has_prefix(p, len, "GIF89a", 6))
         return "image/gif";
-    if (len >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBPVP", 6) == 0)
+    if (len >= 14 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBPVP", 6) == 0)
         return "image/webp";
     if (has_prefix(p, len, "%PDF-", 5))
         return "application/pdf";
@@ -174,37 +203,6 @@ int srv_media_parse_range(const char *value, size_t len, uint64_t size, uint64_t
 }
 
 /* ---- names ---- */
-
-/* Length of the valid UTF-8 sequence at p[0..len), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t len)
-{
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10ffff)
-        return 0;
-    if (cp >= 0x80 && cp < 0xa0) /* C1 controls */
-        return 0;
-    return n;
-}
 
 char *srv_media_sanitize_name(const char *raw, size_t len)
 {
