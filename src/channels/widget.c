@@ -293,14 +293,12 @@ static void on_connection(sio_socket_t *sock, void *data)
 
 /* ---- events from the customer ---- */
 
-/* Empty is fine with attachmentIds (checked in on_message_send). */
-static const char *check_body(const char *s, size_t len)
-{
-    return len == 0 ? NULL : srv_check_text(s, len);
-}
-
 static const srv_json_field_t send_fields[] = {
-    {.name = "body", .type = SRV_JSON_STRING, .min = 0, .max = BODY_MAX, .check = check_body},
+    {.name = "body",
+     .type = SRV_JSON_STRING,
+     .min = 0,
+     .max = BODY_MAX,
+     .check = srv_media_check_body},
     {.name = "attachmentIds", .type = SRV_JSON_ID_ARRAY, .max = STORE_MAX_ATTACH},
     {.name = "clientMsgId",
      .type = SRV_JSON_STRING,
@@ -333,21 +331,16 @@ static void on_message_send(sio_socket_t *sock, const sio_event_t *ev, void *dat
     if (arg == NULL)
         return;
     int64_t ids[STORE_MAX_ATTACH];
-    size_t n = 0, i;
-    json_t *v, *body = json_object_get(arg, "body");
-    json_array_foreach(json_object_get(arg, "attachmentIds"), i, v)
-    {
-        if (n < STORE_MAX_ATTACH)
-            ids[n++] = json_integer_value(v);
-    }
-    if (n == 0 && (body == NULL || json_string_length(body) == 0)) {
-        ack_err(sock, ev->ack_id, body == NULL ? "missing_field" : "invalid_field",
-                "body must not be empty without attachmentIds");
+    size_t n;
+    const char *msg, *code = srv_media_send_check(arg, ids, &n, &msg);
+    if (code != NULL) {
+        ack_err(sock, ev->ack_id, code, msg);
         return;
     }
+    const char *body = srv_json_str(arg, "body");
     wop_t *op = wop_new(w, sock, ev->ack_id);
     const srv_channel_host_t *h = w->ch.host;
-    h->on_inbound(h->data, &w->ch, sock_customer(sock), body != NULL ? json_string_value(body) : "",
+    h->on_inbound(h->data, &w->ch, sock_customer(sock), body != NULL ? body : "",
                   srv_json_str(arg, "clientMsgId"), ids, n, on_sent, op);
 }
 

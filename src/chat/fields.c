@@ -93,35 +93,6 @@ const srv_json_field_t chat_fields_message_send[] = {
     CHAT_FIELD_ATTACHMENT_IDS,
 };
 
-/* Empty is fine here (an attachments-only message, chat_send_check); otherwise a text. */
-const char *chat_check_send_body(const char *s, size_t len)
-{
-    return len == 0 ? NULL : srv_check_text(s, len);
-}
-
-const char *chat_send_check(json_t *obj, int64_t *ids, size_t *n, const char **msg)
-{
-    json_t *arr = json_object_get(obj, "attachmentIds"), *v;
-    json_t *body = json_object_get(obj, "body");
-    size_t i;
-    *n = 0;
-    json_array_foreach(arr, i, v)
-    {
-        if (*n < STORE_MAX_ATTACH)
-            ids[(*n)++] = json_integer_value(v);
-    }
-    if (*n > 0)
-        return NULL;
-    if (body == NULL) {
-        *msg = "body is required (or attachmentIds)";
-        return "missing_field";
-    }
-    if (json_string_length(body) == 0) {
-        *msg = "body must not be empty without attachmentIds";
-        return "invalid_field";
-    }
-    return NULL;
-}
 N(chat_fields_message_send);
 
 /* "#" and six hex digits: the colour the web app paints a user's name in ("" clears it). */

@@ -206,17 +206,17 @@ void rest_messages_search(rest_op_t *op);
         .name = "body", .type = SRV_JSON_STRING, .required = true, .min = 1,                       \
         .max = CHAT_MESSAGE_MAX, .check = srv_check_text                                           \
     }
-/* A send's body: optional and possibly empty when attachmentIds are given (chat_send_check). */
+/* A send's body: optional and possibly empty when attachmentIds are given (srv_media_send_check).
+ */
 #define CHAT_FIELD_SEND_BODY                                                                       \
     {                                                                                              \
         .name = "body", .type = SRV_JSON_STRING, .min = 0, .max = CHAT_MESSAGE_MAX,                \
-        .check = chat_check_send_body                                                              \
+        .check = srv_media_check_body                                                              \
     }
 #define CHAT_FIELD_ATTACHMENT_IDS                                                                  \
     {                                                                                              \
         .name = "attachmentIds", .type = SRV_JSON_ID_ARRAY, .max = STORE_MAX_ATTACH                \
     }
-const char *chat_check_send_body(const char *s, size_t len);
 #define CHAT_FIELD_CLIENT_MSG_ID                                                                   \
     {                                                                                              \
         .name = "clientMsgId", .type = SRV_JSON_STRING, .min = 1, .max = CHAT_CLIENT_ID_MAX,       \
@@ -294,12 +294,6 @@ void chat_sendq_free(chat_sendq_t *q);
 void chat_send_message(srv_chat_t *chat, int64_t chat_id, int64_t author_id, const char *body,
                        const char *client_id, const int64_t *attachment_ids, size_t n_attachments,
                        chat_send_cb cb, void *cbdata);
-
-/** The body and attachmentIds rule of a send (REST and message:send, already validated against
- * the field table): a message needs a non-blank body or at least one attachment. Reads the ids
- * into ids[STORE_MAX_ATTACH] and *n. Returns NULL, or the error code ("missing_field",
- * "invalid_field") with *msg set. */
-const char *chat_send_check(json_t *obj, int64_t *ids, size_t *n, const char **msg);
 
 /* ---- notify.c: events to the rooms of /chat (no-ops without Socket.IO) ----
  *

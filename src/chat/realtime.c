@@ -484,7 +484,7 @@ static void ev_message_send(sio_socket_t *sock, const sio_event_t *ev, void *dat
     const char *msg, *code;
     if (op == NULL)
         return;
-    code = chat_send_check(op->arg, ids, &n, &msg);
+    code = srv_media_send_check(op->arg, ids, &n, &msg);
     if (code != NULL) {
         ack_err(op->sock, op->ack_id, code, msg);
         op_free(op);

@@ -159,7 +159,7 @@ static void do_send(rest_op_t *op)
     int64_t ids[STORE_MAX_ATTACH];
     size_t n;
     const char *msg, *body = srv_json_str(op->body, "body");
-    chat_send_check(op->body, ids, &n, &msg);
+    srv_media_send_check(op->body, ids, &n, &msg);
     chat_send_message(op->chat, op->c->id, op->user_id, body != NULL ? body : "",
                       srv_json_str(op->body, "clientMsgId"), ids, n, on_sent, op);
 }
@@ -168,7 +168,7 @@ void rest_messages_post(rest_op_t *op)
 {
     int64_t ids[STORE_MAX_ATTACH];
     size_t n;
-    const char *msg, *code = chat_send_check(op->body, ids, &n, &msg);
+    const char *msg, *code = srv_media_send_check(op->body, ids, &n, &msg);
     if (code != NULL) {
         rest_op_reply_error(op, 400, code, "%s", msg);
         return;

@@ -78,34 +78,6 @@ void desk_attach(srv_desk_t *desk, const store_desk_msg_t *m, const store_servic
     }
 }
 
-const char *desk_send_check(json_t *body, int64_t *ids, size_t *n, const char **msg)
-{
-    json_t *arr = json_object_get(body, "attachmentIds"), *v, *b = json_object_get(body, "body");
-    size_t i;
-    *n = 0;
-    json_array_foreach(arr, i, v)
-    {
-        if (*n < STORE_MAX_ATTACH)
-            ids[(*n)++] = json_integer_value(v);
-    }
-    if (*n > 0)
-        return NULL;
-    if (b == NULL) {
-        *msg = "body is required (or attachmentIds)";
-        return "missing_field";
-    }
-    if (json_string_length(b) == 0) {
-        *msg = "body must not be empty without attachmentIds";
-        return "invalid_field";
-    }
-    return NULL;
-}
-
-const char *desk_check_send_body(const char *s, size_t len)
-{
-    return len == 0 ? NULL : srv_check_text(s, len);
-}
-
 void desk_json_set_attachments(json_t *msgs, const store_attachment_list_t *list)
 {
     json_t *m;

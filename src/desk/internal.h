@@ -214,10 +214,6 @@ typedef void (*desk_attached_cb)(void *cbdata, int status, const store_desk_msg_
 void desk_attach(srv_desk_t *desk, const store_desk_msg_t *m, const store_service_t *svc,
                  int64_t user_id, int64_t customer_id, const int64_t *ids, size_t n,
                  desk_attached_cb cb, void *cbdata);
-/** The body / attachmentIds rule of a send (see chat_send_check): NULL or the error code. */
-const char *desk_send_check(json_t *body, int64_t *ids, size_t *n, const char **msg);
-/** A send's body check: empty is fine (attachmentIds), else srv_check_text. */
-const char *desk_check_send_body(const char *s, size_t len);
 /** Sets "attachments" on each message object of `msgs` from `list` (by message id). */
 void desk_json_set_attachments(json_t *msgs, const store_attachment_list_t *list);
 json_t *desk_json_error(const char *code, const char *message);

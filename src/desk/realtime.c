@@ -226,7 +226,7 @@ static const srv_json_field_t send_fields[] = {
     {.name = "body",
      .type = SRV_JSON_STRING,
      .max = DESK_MESSAGE_MAX,
-     .check = desk_check_send_body},
+     .check = srv_media_check_body},
     {.name = "attachmentIds", .type = SRV_JSON_ID_ARRAY, .max = STORE_MAX_ATTACH},
     {.name = "clientMsgId",
      .type = SRV_JSON_STRING,

@@ -251,7 +251,7 @@ static void on_stored_reply(void *cbdata, int status, const store_desk_msg_t *m,
     const char *msg;
     if (!desk_op_proceed(op, status))
         return;
-    desk_send_check(op->body, ids, &n, &msg);
+    srv_media_send_check(op->body, ids, &n, &msg);
     desk_attach(op->desk, m, svc, op->user_id, 0, ids, n, on_answered, op);
 }
 
@@ -293,7 +293,7 @@ static void message_loaded(desk_op_t *op)
     int64_t ids[STORE_MAX_ATTACH];
     size_t n;
     const char *msg;
-    desk_send_check(op->body, ids, &n, &msg);
+    srv_media_send_check(op->body, ids, &n, &msg);
     if (n == 0) {
         on_owned(op, 0);
         return;
@@ -306,7 +306,7 @@ void desk_services_message(desk_op_t *op)
 {
     int64_t ids[STORE_MAX_ATTACH];
     size_t n;
-    const char *msg, *code = desk_send_check(op->body, ids, &n, &msg);
+    const char *msg, *code = srv_media_send_check(op->body, ids, &n, &msg);
     if (code != NULL) {
         desk_reply_error(op, 400, code, "%s", msg);
         return;

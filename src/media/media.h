@@ -135,4 +135,14 @@ json_t *srv_media_json(const store_attachment_t *att);
 /** The JSON array of the attachments of `list` that message `message_id` carries, in order. */
 json_t *srv_media_json_for(const store_attachment_list_t *list, int64_t message_id);
 
+/** The rule of every message send (chat, desk, widget) on an object already validated against
+ * its field table (`body` an optional string checked with srv_media_check_body, `attachmentIds`
+ * an optional id array): a message needs a non-empty body or at least one attachment. Reads up
+ * to STORE_MAX_ATTACH ids into `ids` and their count into *n. Returns NULL, or the error code
+ * ("missing_field", "invalid_field") with *msg set. */
+const char *srv_media_send_check(json_t *obj, int64_t *ids, size_t *n, const char **msg);
+
+/** srv_json_field_t.check of a send's body: "" is fine (attachments), else srv_check_text. */
+const char *srv_media_check_body(const char *s, size_t len);
+
 #endif

@@ -323,3 +323,31 @@ json_t *srv_media_json_for(const store_attachment_list_t *list, int64_t message_
             json_array_append_new(arr, srv_media_json(&list->items[i]));
     return arr;
 }
+
+const char *srv_media_send_check(json_t *obj, int64_t *ids, size_t *n, const char **msg)
+{
+    json_t *arr = json_object_get(obj, "attachmentIds"), *v, *body = json_object_get(obj, "body");
+    size_t i;
+    *n = 0;
+    json_array_foreach(arr, i, v)
+    {
+        if (*n < STORE_MAX_ATTACH)
+            ids[(*n)++] = json_integer_value(v);
+    }
+    if (*n > 0)
+        return NULL;
+    if (body == NULL) {
+        *msg = "body is required (or attachmentIds)";
+        return "missing_field";
+    }
+    if (json_string_length(body) == 0) {
+        *msg = "body must not be empty without attachmentIds";
+        return "invalid_field";
+    }
+    return NULL;
+}
+
+const char *srv_media_check_body(const char *s, size_t len)
+{
+    return len == 0 ? NULL : srv_check_text(s, len);
+}
