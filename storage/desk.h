@@ -100,6 +100,11 @@ typedef struct st_store_desk_msg_t {
     store_msg_state_t state;
     int64_t state_at; /* ms of the latest state change (created_at while sent) */
     bool duplicate;   /* inbound/outbound only: this is the earlier stored message */
+    /* its files (storage/media.h), filled in by the desk service from store_attachment_list()
+     * before it hands the message on (JSON, channels' deliver); the store leaves them 0, and
+     * store_desk_msg_dup() does not copy them */
+    const struct st_store_attachment_t *attachments;
+    size_t attachment_count;
 } store_desk_msg_t;
 
 typedef struct st_store_desk_msg_list_t {

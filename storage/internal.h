@@ -17,6 +17,7 @@
 
 #include "base/base.h"
 #include "storage/desk.h"
+#include "storage/media.h"
 #include "storage/storage.h"
 
 #define STORE_LOG "storage"
@@ -56,17 +57,17 @@ typedef enum en_store_op_t {
     STORE_OP_MEMBER_REMOVE,       /* a0 chat, a1 user */
     STORE_OP_MEMBER_ROLE,         /* a0 chat, a1 user */
     STORE_OP_MEMBER_LIST,         /* a0 chat */
-    STORE_OP_MESSAGE_SEND,        /* a0 chat, a1 author, s0 body, s1 client id or NULL */
-    STORE_OP_MESSAGE_EDIT,        /* a0 message, a1 author, s0 body */
-    STORE_OP_MESSAGE_DELETE,      /* a0 message, a1 author */
-    STORE_OP_MESSAGE_GET,         /* a0 message */
-    STORE_OP_MESSAGE_BEFORE,      /* a0 chat, a1 before_seq (0 = none), a2 limit */
-    STORE_OP_MESSAGE_AFTER,       /* a0 chat, a1 after_seq, a2 limit */
-    STORE_OP_MESSAGE_SEARCH,      /* a0 user, s0 normalized words (space separated), a1 limit */
-    STORE_OP_REACTION_ADD,        /* a0 message, a1 user, s0 emoji */
-    STORE_OP_REACTION_REMOVE,     /* a0 message, a1 user, s0 emoji */
-    STORE_OP_REACTION_LIST,       /* ids messages */
-    STORE_OP_READ_SET,            /* a0 chat, a1 user, a2 seq */
+    STORE_OP_MESSAGE_SEND, /* a0 chat, a1 author, s0 body, s1 client id or NULL, ids attachments */
+    STORE_OP_MESSAGE_EDIT, /* a0 message, a1 author, s0 body */
+    STORE_OP_MESSAGE_DELETE,  /* a0 message, a1 author */
+    STORE_OP_MESSAGE_GET,     /* a0 message */
+    STORE_OP_MESSAGE_BEFORE,  /* a0 chat, a1 before_seq (0 = none), a2 limit */
+    STORE_OP_MESSAGE_AFTER,   /* a0 chat, a1 after_seq, a2 limit */
+    STORE_OP_MESSAGE_SEARCH,  /* a0 user, s0 normalized words (space separated), a1 limit */
+    STORE_OP_REACTION_ADD,    /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_REMOVE, /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_LIST,   /* ids messages */
+    STORE_OP_READ_SET,        /* a0 chat, a1 user, a2 seq */
     /* the desk (desk.h; store_desk.c, sqlite_desk.c, pg_desk.c) */
     STORE_OP_DESK_CUSTOMER_UPSERT, /* s0 channel, s1 external id, s2 name, s3 email */
     STORE_OP_DESK_CUSTOMER_GET,    /* a0 customer */
@@ -90,6 +91,11 @@ typedef enum en_store_op_t {
     STORE_OP_RESET_USE,            /* s0 hash, s1 new password hash */
     STORE_OP_OUTBOX_CLAIM,         /* s0 channel, a0 lease ms, a1 limit */
     STORE_OP_OUTBOX_SETTLE, /* a0 id, a1 ok, a2 retry ms, a3 max attempts, s0 error or NULL */
+    /* attachments (media.h; store_media.c, sqlite_media.c, pg_media.c) */
+    STORE_OP_ATT_CREATE,    /* s0 sha, s1 type, s2 name, ids: size, user, customer, w, h, thumb */
+    STORE_OP_ATT_GET,       /* a0 id, a1 user, a2 customer */
+    STORE_OP_ATT_LIST,      /* a0 kind, ids messages */
+    STORE_OP_ATT_LINK_DESK, /* a0 message, a1 user, a2 customer, ids attachments */
     STORE_OP__COUNT
 } store_op_t;
 
@@ -135,6 +141,8 @@ struct st_store_req_t {
         store_desk_msg_list_t desk_msgs;
         store_desk_stats_t stats;
         store_outbox_list_t outbox;
+        store_attachment_t att;
+        store_attachment_list_t atts;
     } res;
     store_arena_t arena; /* holds the copies of the arguments and the results */
 };
@@ -172,6 +180,8 @@ int store__req_submit(store_req_t *req);
 int store__check_call(store_t *store, const void *cb);
 int store__check_text(const char *s, size_t max, bool required);
 size_t store__clamp_limit(size_t limit);
+/** 0 if ids[0..n) are positive and distinct, else -EINVAL. */
+int store__check_ids(const int64_t *ids, size_t n);
 /** Runs the callback of a desk op for store__complete() (which then frees the request). */
 void store__desk_complete(store_req_t *req);
 /* positions of the service filter in req->ids (STORE_OP_DESK_SERVICE_LIST) */
@@ -186,6 +196,8 @@ enum {
     DESK_F_LIMIT,
     DESK_F__COUNT
 };
+/** Runs the callback of an attachment op (store_media.c) for store__complete(). */
+void store__media_complete(store_req_t *req);
 /** Called by the backend once it released everything: runs the close callback, frees store. */
 void store__backend_closed(store_t *store);
 
@@ -219,7 +231,7 @@ extern const char store__desk_stats_sql[];
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

@@ -79,6 +79,11 @@ const char *store__pg_desk_sql(store_op_t op);
 int store__pg_desk_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
 int store__pg_desk_result(store_req_t *req, const PGresult *res);
 
+/* The attachments' halves (pg_media.c; NULL/0/-EIO for other ops). */
+const char *store__pg_media_sql(store_op_t op);
+int store__pg_media_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
+int store__pg_media_result(store_req_t *req, const PGresult *res);
+
 /** Connection parameters for libpq from a URL: keyword/value arrays (static storage + url). */
 void store__pg_conninfo(const char *url, const char *kw[4], const char *val[4]);
 

@@ -126,16 +126,23 @@ static const char *const sqls[STORE_OP__COUNT] = {
         "WITH dup AS (SELECT " MSG_COLS " FROM messages WHERE $4::text IS NOT NULL"
         "   AND author_id = $2::bigint AND client_msg_id = $4::text),"
         " mem AS (SELECT 1 FROM memberships WHERE chat_id = $1::bigint AND user_id = $2::bigint),"
+        /* the attachments (media.h) are all the author's uploads, or nothing is written */
+        " own AS (SELECT count(*) = cardinality($6::bigint[]) AS ok FROM attachments"
+        "   WHERE id = ANY ($6::bigint[]) AND uploader_user_id = $2::bigint),"
         " bump AS (UPDATE chats SET last_seq = last_seq + 1, last_message_at = $5::bigint"
         "   WHERE id = $1::bigint AND NOT EXISTS (SELECT 1 FROM dup)"
-        "   AND EXISTS (SELECT 1 FROM mem) RETURNING last_seq),"
+        "   AND EXISTS (SELECT 1 FROM mem) AND (SELECT ok FROM own) RETURNING last_seq),"
         " ins AS (INSERT INTO messages (chat_id, seq, author_id, body, client_msg_id, created_at)"
         "   SELECT $1::bigint, last_seq, $2::bigint, $3::text, $4::text, $5::bigint FROM bump"
         "   RETURNING " MSG_COLS "),"
+        " lnk AS (INSERT INTO message_attachments (message_id, attachment_id, position)"
+        "   SELECT ins.id, t.aid, t.ord - 1 FROM ins,"
+        "   unnest($6::bigint[]) WITH ORDINALITY AS t(aid, ord)),"
         " res AS (SELECT ins.*, false AS duplicate FROM ins"
         "   UNION ALL SELECT dup.*, true FROM dup)"
         " SELECT EXISTS (SELECT 1 FROM chats WHERE id = $1::bigint),"
-        " EXISTS (SELECT 1 FROM mem), res.* FROM (SELECT 1) one LEFT JOIN res ON true",
+        " EXISTS (SELECT 1 FROM mem), res.*, (SELECT ok FROM own)"
+        " FROM (SELECT 1) one LEFT JOIN res ON true",
     [STORE_OP_MESSAGE_EDIT] =
         "WITH t AS (SELECT author_id, deleted_at FROM messages WHERE id = $1::bigint),"
         " u AS (UPDATE messages SET body = $3::text, edited_at = $4::bigint"
@@ -189,7 +196,9 @@ const char *store__pg_sql(store_op_t op)
 {
     if ((size_t)op >= STORE_OP__COUNT)
         return NULL;
-    return sqls[op] != NULL ? sqls[op] : store__pg_desk_sql(op);
+    if (sqls[op] != NULL)
+        return sqls[op];
+    return store__pg_desk_sql(op) != NULL ? store__pg_desk_sql(op) : store__pg_media_sql(op);
 }
 
 /* ---- parameters ---- */
@@ -290,7 +299,8 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[2] = r->s[0];
         v[3] = r->s[1];
         v[4] = num(r, now);
-        return 5;
+        v[5] = id_array(r);
+        return 6;
     case STORE_OP_MESSAGE_EDIT:
     case STORE_OP_REACTION_ADD:
         v[0] = num(r, r->a[0]);
@@ -328,7 +338,8 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[0] = id_array(r);
         return 1;
     default:
-        return store__pg_desk_params(r, v);
+        return r->op >= STORE_OP_ATT_CREATE ? store__pg_media_params(r, v)
+                                            : store__pg_desk_params(r, v);
     }
     return 0;
 }
@@ -547,7 +558,9 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         if (PQgetisnull(res, 0, 2)) {
             if (!col_bool(res, 0, 0))
                 return -ENOENT;
-            return !col_bool(res, 0, 1) ? -EPERM : -EIO;
+            if (!col_bool(res, 0, 1))
+                return -EPERM;
+            return r->op == STORE_OP_MESSAGE_SEND && !col_bool(res, 0, 12) ? -EACCES : -EIO;
         }
         read_message(r, res, 0, 2, &r->res.message);
         if (r->op == STORE_OP_MESSAGE_SEND)
@@ -590,7 +603,8 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         r->res.seq = col_int(res, 0, 0);
         return 0;
     default:
-        return store__pg_desk_result(r, res);
+        return r->op >= STORE_OP_ATT_CREATE ? store__pg_media_result(r, res)
+                                            : store__pg_desk_result(r, res);
     }
     return -EIO;
 }

@@ -75,5 +75,11 @@ const char *store__sqlite_col_text(store_arena_t *a, sqlite3_stmt *st, int i);
 void store__sqlite_read_user(store_arena_t *a, sqlite3_stmt *st, void *out);
 /** The function running a desk op (sqlite_desk.c), NULL if `op` is not one. */
 sqlite_op_fn store__sqlite_desk_op(store_op_t op);
+/** The function running an attachment op (sqlite_media.c), NULL if `op` is not one. */
+sqlite_op_fn store__sqlite_media_op(store_op_t op);
+/** Links attachments ids[0..n) to chat message `message_id`, in order; -EACCES if one is not an
+ * upload of `author` (the caller's savepoint then rolls everything back). */
+int store__sqlite_link_chat(sqlite_be_t *be, int64_t message_id, int64_t author, const int64_t *ids,
+                            size_t n);
 
 #endif

@@ -587,6 +587,8 @@ static int message_send(sqlite_be_t *be, store_req_t *r)
         if (rc == -EEXIST || rc == -ENOENT) /* seq taken, author gone: not while we are serial */
             rc = -EIO;
     }
+    if (rc == 0 && r->n_ids > 0) /* in the op's savepoint: -EACCES rolls the message back */
+        rc = store__sqlite_link_chat(be, r->res.message.id, r->a[1], r->ids, r->n_ids);
     return rc;
 }
 
@@ -775,6 +777,8 @@ int store__sqlite_run(sqlite_be_t *be, store_req_t *req)
     op_fn fn = (size_t)req->op < STORE_OP__COUNT ? ops[req->op] : NULL;
     if (fn == NULL && (size_t)req->op < STORE_OP__COUNT)
         fn = store__sqlite_desk_op(req->op);
+    if (fn == NULL && (size_t)req->op < STORE_OP__COUNT)
+        fn = store__sqlite_media_op(req->op);
     /* on failure partial results may stay: store__complete() hands none to the callback */
     int rc = fn != NULL ? fn(be, req) : -EIO;
     req->status = rc;

@@ -167,8 +167,10 @@ static int submit_message(store_t *store, store_op_t op, store_desk_msg_cb cb, v
                           const char *client_msg_id, char kind, int64_t sender)
 {
     int rc = store__check_call(store, (const void *)cb);
-    if (rc == 0)
-        rc = store__check_text(body, STORE_MAX_BODY, true);
+    if (rc == 0 && body == NULL)
+        rc = -EINVAL;
+    if (rc == 0) /* "" is fine: a message of attachments only (storage/media.h) */
+        rc = store__check_text(body, STORE_MAX_BODY, false);
     if (rc == 0)
         rc = store__check_text(client_msg_id, STORE_MAX_CLIENT_ID, false);
     if (rc != 0)

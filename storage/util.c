@@ -212,5 +212,7 @@ store_desk_msg_t *store_desk_msg_dup(const store_desk_msg_t *m)
     *c = *m;
     c->body = put_str(&pos, m->body);
     c->client_msg_id = put_str(&pos, m->client_msg_id);
+    c->attachments = NULL; /* borrowed by the original: not copied */
+    c->attachment_count = 0;
     return c;
 }

@@ -41,6 +41,10 @@ const ROUTES = [
   "PUT /v1/api/messages/{id}",
   "DELETE /v1/api/messages/{id}",
   "GET /v1/api/openapi.json",
+  // attachments (src/media)
+  "POST /v1/api/attachments",
+  "GET /v1/api/attachments/{id}",
+  "GET /v1/api/attachments/{id}/thumb",
   // the support desk (src/desk/rest.c, docs/desk.md)
   "POST /v1/api/desk/users",
   "GET /v1/api/desk/users",

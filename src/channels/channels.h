@@ -15,8 +15,11 @@
  * backoff / failed): a crash between commit and delivery loses nothing, and the lease keeps two
  * nodes from sending one message twice.
  *
- * Depends on src/core, src/auth (their faces), storage and socketio; knows nothing of the desk
- * beyond the host callbacks (tests/layering.sh). Loop thread only. */
+ * A message handed to deliver() carries its attachments (store_desk_msg_t.attachments, the
+ * files' bytes through src/media's srv_media_path()).
+ *
+ * Depends on src/core, src/auth, src/media (their faces), storage and socketio; knows nothing of
+ * the desk beyond the host callbacks (tests/layering.sh). Loop thread only. */
 #ifndef SIOC_SRC_CHANNELS_CHANNELS_H
 #define SIOC_SRC_CHANNELS_CHANNELS_H
 
@@ -48,9 +51,14 @@ typedef void (*srv_channel_svc_done)(void *cbdata, int status, const store_servi
 typedef struct st_srv_channel_host_t {
     void *data;
     /** A customer message: stored (opening a service if none is open), then announced to the
-     * staff; `done` gets the stored message (duplicate set for a retried client id). */
+     * staff; `done` gets the stored message (duplicate set for a retried client id) with its
+     * attachments. `attachment_ids` (n of them, at most STORE_MAX_ATTACH; may be NULL if 0) are
+     * the customer's uploads (srv_media_store_file with owner.customer_id, or the widget's
+     * POST /v1/api/attachments): with at least one, `body` may be "". Another's upload: `done`
+     * gets -EACCES and nothing is stored. */
     void (*on_inbound)(void *data, srv_channel_t *ch, int64_t customer_id, const char *body,
-                       const char *client_msg_id, srv_channel_msg_done done, void *cbdata);
+                       const char *client_msg_id, const int64_t *attachment_ids,
+                       size_t n_attachments, srv_channel_msg_done done, void *cbdata);
     /** A rating of a finished service of the customer's. */
     void (*on_rating)(void *data, srv_channel_t *ch, int64_t customer_id, int64_t service_id,
                       int rating, const char *comment, srv_channel_svc_done done, void *cbdata);

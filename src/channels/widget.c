@@ -12,6 +12,7 @@
  * In-flight work keeps a socket reference and sits in a list; widget_free orphans it (the
  * callbacks then only free). Loop thread only. */
 #include "src/channels/channels.h"
+#include "src/media/media.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -108,11 +109,16 @@ static int64_t sock_customer(sio_socket_t *sock)
 
 static json_t *msg_json(const store_desk_msg_t *m)
 {
-    return json_pack("{s:I,s:I,s:I,s:s,s:s,s:s?,s:I,s:s}", "id", (json_int_t)m->id, "serviceId",
-                     (json_int_t)m->service_id, "seq", (json_int_t)m->seq, "direction",
-                     store_desk_dir_name(m->direction), "body", m->body, "clientMsgId",
-                     m->client_msg_id[0] != '\0' ? m->client_msg_id : NULL, "createdAt",
-                     (json_int_t)m->created_at, "state", store_msg_state_name(m->state));
+    store_attachment_list_t list = {m->attachments, m->attachment_count};
+    json_t *o =
+        json_pack("{s:I,s:I,s:I,s:s,s:s,s:s?,s:I,s:s}", "id", (json_int_t)m->id, "serviceId",
+                  (json_int_t)m->service_id, "seq", (json_int_t)m->seq, "direction",
+                  store_desk_dir_name(m->direction), "body", m->body, "clientMsgId",
+                  m->client_msg_id[0] != '\0' ? m->client_msg_id : NULL, "createdAt",
+                  (json_int_t)m->created_at, "state", store_msg_state_name(m->state));
+    if (o != NULL)
+        json_object_set_new(o, "attachments", srv_media_json_for(&list, m->id));
+    return o;
 }
 
 static json_t *svc_json(const store_service_t *s)
@@ -163,6 +169,9 @@ static void ack_status(sio_socket_t *sock, int64_t ack_id, int status)
         break;
     case -EALREADY:
         ack_err(sock, ack_id, "already_rated", "this service was rated already");
+        break;
+    case -EACCES:
+        ack_err(sock, ack_id, "invalid_attachment", "attachmentIds must name your own uploads");
         break;
     case -ESHUTDOWN:
         ack_err(sock, ack_id, "unavailable", "the server is shutting down");
@@ -226,6 +235,23 @@ static void on_history_service(void *cbdata, int status, const store_service_lis
     wop_free(op);
 }
 
+static void on_history_attachments(void *cbdata, int status, const store_attachment_list_t *list)
+{
+    wop_t *op = cbdata;
+    json_t *m;
+    size_t i;
+    if (!wop_alive(op))
+        return;
+    json_array_foreach(op->history, i, m)
+    {
+        int64_t id = json_integer_value(json_object_get(m, "id"));
+        json_object_set_new(m, "attachments", srv_media_json_for(status == 0 ? list : NULL, id));
+    }
+    store_service_filter_t f = {.customer_id = op->customer_id, .limit = 1};
+    if (store_desk_service_list(op->w->store, &f, on_history_service, op) != 0)
+        wop_free(op);
+}
+
 static void on_history_messages(void *cbdata, int status, const store_desk_msg_list_t *l)
 {
     wop_t *op = cbdata;
@@ -236,10 +262,15 @@ static void on_history_messages(void *cbdata, int status, const store_desk_msg_l
         return;
     }
     op->history = json_array();
-    for (size_t i = l->count; i > 0; i--) /* newest first from the store: oldest first here */
+    int64_t ids[HISTORY_LIMIT];
+    size_t n = 0;
+    for (size_t i = l->count; i > 0; i--) { /* newest first from the store: oldest first here */
         json_array_append_new(op->history, msg_json(&l->items[i - 1]));
-    store_service_filter_t f = {.customer_id = op->customer_id, .limit = 1};
-    if (store_desk_service_list(op->w->store, &f, on_history_service, op) != 0)
+        if (n < HISTORY_LIMIT)
+            ids[n++] = l->items[i - 1].id;
+    }
+    if (store_attachment_list(op->w->store, STORE_ATT_DESK, ids, n, on_history_attachments, op) !=
+        0)
         wop_free(op);
 }
 
@@ -265,10 +296,10 @@ static void on_connection(sio_socket_t *sock, void *data)
 static const srv_json_field_t send_fields[] = {
     {.name = "body",
      .type = SRV_JSON_STRING,
-     .required = true,
-     .min = 1,
+     .min = 0,
      .max = BODY_MAX,
-     .check = srv_check_text},
+     .check = srv_media_check_body},
+    {.name = "attachmentIds", .type = SRV_JSON_ID_ARRAY, .max = STORE_MAX_ATTACH},
     {.name = "clientMsgId",
      .type = SRV_JSON_STRING,
      .min = 1,
@@ -299,10 +330,18 @@ static void on_message_send(sio_socket_t *sock, const sio_event_t *ev, void *dat
     json_t *arg = event_arg(sock, ev, send_fields, ARRAY_SIZE(send_fields));
     if (arg == NULL)
         return;
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg, *code = srv_media_send_check(arg, ids, &n, &msg);
+    if (code != NULL) {
+        ack_err(sock, ev->ack_id, code, msg);
+        return;
+    }
+    const char *body = srv_json_str(arg, "body");
     wop_t *op = wop_new(w, sock, ev->ack_id);
     const srv_channel_host_t *h = w->ch.host;
-    h->on_inbound(h->data, &w->ch, sock_customer(sock), srv_json_str(arg, "body"),
-                  srv_json_str(arg, "clientMsgId"), on_sent, op);
+    h->on_inbound(h->data, &w->ch, sock_customer(sock), body != NULL ? body : "",
+                  srv_json_str(arg, "clientMsgId"), ids, n, on_sent, op);
 }
 
 static const srv_json_field_t rating_fields[] = {

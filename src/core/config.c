@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ static const char *check_cookie(const char *v);
 static const char *check_database(const char *v);
 static const char *check_redis(const char *v);
 static const char *check_nonempty(const char *v);
+static const char *check_media_types(const char *v);
 
 #define MS_MAX 2147483647ULL /* fits a JS setTimeout and an int */
 
@@ -137,6 +139,14 @@ static const opt_t options[] = {
      "support desk: the first admin, created if the store has no admin"},
     {"admin-password-file", OPT_STR, FIELD(admin_password_file), 0, 0, check_nonempty, true, NULL,
      "FILE", "support desk: the file holding the first admin's password"},
+    {"media-dir", OPT_STR, FIELD(media_dir), 0, 0, check_nonempty, true, NULL, "DIR",
+     "attachments: where files are stored (unset: <database directory>/media)"},
+    {"media-max-bytes", OPT_SIZE, FIELD(media_max_bytes), 1, 1ULL << 32, NULL, false, "26214400",
+     "BYTES", "attachments: largest file accepted (413 beyond)"},
+    {"media-types", OPT_STR, FIELD(media_types), 0, 0, check_media_types, false,
+     SRV_MEDIA_DEFAULT_TYPES, "LIST",
+     "attachments: content types accepted, comma-separated (415 for others; the type is taken "
+     "from the bytes)"},
     {"log-level", OPT_LOG_LEVEL, FIELD(log_level), 0, 0, NULL, false, "info", "LEVEL",
      "debug, info, warn or error"},
     {"config", OPT_STR, FIELD(config_file), 0, 0, check_nonempty, false, NULL, "FILE",
@@ -151,6 +161,19 @@ static const opt_t options[] = {
 static const char *check_nonempty(const char *v)
 {
     return *v == '\0' ? "a non-empty string" : NULL;
+}
+
+/* A comma-separated list of type/subtype items (the media service checks they are known). */
+static const char *check_media_types(const char *v)
+{
+    size_t n = 0;
+    for (const char *p = v; *p != '\0'; p++) {
+        if (*p == '/')
+            n++;
+        else if (!(isalnum((unsigned char)*p) || strchr(",.+- ", *p) != NULL))
+            return "a comma-separated list of content types such as image/png";
+    }
+    return n == 0 ? "a comma-separated list of content types such as image/png" : NULL;
 }
 
 static const char *check_host(const char *v)

@@ -64,11 +64,20 @@ typedef struct st_srv_config_t {
     unsigned desk_capacity;                 /* 5: open services per attendant for auto-assign */
     char *admin_username;                   /* NULL: the first admin's name */
     char *admin_password_file;              /* NULL: a file holding the first admin's password */
-    log_level_t log_level;                  /* LOG_LEVEL_INFO */
-    char *config_file;                      /* NULL: the file given by --config / SIOC_CONFIG */
-    bool help;                              /* --help was given: print srv_config_help() */
-    bool version;                           /* --version was given */
+    /* attachments (src/media) */
+    char *media_dir;        /* NULL: <the SQLite database's directory, else "data">/media */
+    size_t media_max_bytes; /* 26214400 (25 MiB) per file */
+    char *media_types;      /* comma-separated content types accepted (the default list) */
+    log_level_t log_level;  /* LOG_LEVEL_INFO */
+    char *config_file;      /* NULL: the file given by --config / SIOC_CONFIG */
+    bool help;              /* --help was given: print srv_config_help() */
+    bool version;           /* --version was given */
 } srv_config_t;
+
+/** The content types --media-types accepts by default. */
+#define SRV_MEDIA_DEFAULT_TYPES                                                                    \
+    "image/png,image/jpeg,image/gif,image/webp,audio/ogg,audio/webm,audio/mpeg,audio/mp4,"         \
+    "video/mp4,video/webm,application/pdf,text/plain"
 
 /** The program's version, printed by --version. */
 #define SIOC_VERSION "0.1.0"

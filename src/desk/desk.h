@@ -52,6 +52,10 @@ int srv_desk_register_routes(srv_desk_t *desk, srv_http_t *http);
  * --admin-password-file, or else a one-time setup link in the log) and the idle timer. */
 void srv_desk_start(srv_desk_t *desk);
 
+/** The HMAC key of the widget's visitor tokens (borrowed, valid while the desk lives) and its
+ * length, for services that accept visitors (the attachment store). */
+const uint8_t *srv_desk_visitor_key(const srv_desk_t *desk, size_t *len);
+
 /** Frees the desk (NULL is a no-op): stops its timer, orphans the work in flight (whose storage
  * callbacks then only free). Call before srv_chat_free and store_close. */
 void srv_desk_free(srv_desk_t *desk);

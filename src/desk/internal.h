@@ -19,6 +19,7 @@
 #include "src/auth/auth.h"
 #include "src/channels/channels.h"
 #include "src/desk/desk.h"
+#include "src/media/media.h"
 
 #define DESK_LOG             "desk"
 #define DESK_BODY_MAX        65536 /* bytes of a REST body */
@@ -202,6 +203,20 @@ void desk_rt_online(srv_desk_t *desk, desk_online_cb cb, void *cbdata);
 json_t *desk_json_user(const store_user_t *u);
 json_t *desk_json_service(const store_service_t *s);
 json_t *desk_json_message(const store_desk_msg_t *m);
+
+/* ---- attach.c: attachments of desk messages ---- */
+
+/** What desk_attach() reports: 0 and the message with its attachments (borrowed), or a
+ * negative errno (the message is stored, its attachments are not all linked). */
+typedef void (*desk_attached_cb)(void *cbdata, int status, const store_desk_msg_t *m,
+                                 const store_service_t *svc);
+/** Links `ids` (uploads of `user_id` or of `customer_id`) to the stored `m` and reads them back,
+ * then calls `cb` (inside this call when there is nothing to do). */
+void desk_attach(srv_desk_t *desk, const store_desk_msg_t *m, const store_service_t *svc,
+                 int64_t user_id, int64_t customer_id, const int64_t *ids, size_t n,
+                 desk_attached_cb cb, void *cbdata);
+/** Sets "attachments" on each message object of `msgs` from `list` (by message id). */
+void desk_json_set_attachments(json_t *msgs, const store_attachment_list_t *list);
 json_t *desk_json_error(const char *code, const char *message);
 /** "attendant" for agent, "admin", "user" for chat users. */
 const char *desk_role_name(store_user_role_t r);

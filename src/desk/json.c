@@ -63,13 +63,17 @@ json_t *desk_json_service(const store_service_t *s)
 
 json_t *desk_json_message(const store_desk_msg_t *m)
 {
-    return json_pack("{s:I,s:I,s:I,s:s,s:o,s:s,s:o,s:I,s:s,s:I}", "id", (json_int_t)m->id,
-                     "serviceId", (json_int_t)m->service_id, "seq", (json_int_t)m->seq, "direction",
-                     store_desk_dir_name(m->direction), "authorId", id_or_null(m->author_id),
-                     "body", m->body, "clientMsgId",
-                     m->client_msg_id[0] != '\0' ? json_string(m->client_msg_id) : json_null(),
-                     "createdAt", (json_int_t)m->created_at, "state",
-                     store_msg_state_name(m->state), "stateAt", (json_int_t)m->state_at);
+    json_t *o = json_pack("{s:I,s:I,s:I,s:s,s:o,s:s,s:o,s:I,s:s,s:I}", "id", (json_int_t)m->id,
+                          "serviceId", (json_int_t)m->service_id, "seq", (json_int_t)m->seq,
+                          "direction", store_desk_dir_name(m->direction), "authorId",
+                          id_or_null(m->author_id), "body", m->body, "clientMsgId",
+                          m->client_msg_id[0] != '\0' ? json_string(m->client_msg_id) : json_null(),
+                          "createdAt", (json_int_t)m->created_at, "state",
+                          store_msg_state_name(m->state), "stateAt", (json_int_t)m->state_at);
+    store_attachment_list_t list = {m->attachments, m->attachment_count};
+    if (o != NULL)
+        json_object_set_new(o, "attachments", srv_media_json_for(&list, m->id));
+    return o;
 }
 
 json_t *desk_json_error(const char *code, const char *message)

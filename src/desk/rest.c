@@ -435,7 +435,8 @@ static const srv_json_field_t f_assign[] = {
     {.name = "attendantId", .type = SRV_JSON_INT, .required = true, .imin = 1, .imax = INT64_MAX},
 };
 static const srv_json_field_t f_message[] = {
-    FIELD_STR("body", true, 1, DESK_MESSAGE_MAX, srv_check_text),
+    FIELD_STR("body", false, 0, DESK_MESSAGE_MAX, srv_media_check_body),
+    {.name = "attachmentIds", .type = SRV_JSON_ID_ARRAY, .max = STORE_MAX_ATTACH},
     {.name = "clientMsgId",
      .type = SRV_JSON_STRING,
      .min = 1,

@@ -82,17 +82,36 @@ void desk_services_list(desk_op_t *op)
 
 /* ---- detail ---- */
 
+static void on_detail_attachments(void *cbdata, int status, const store_attachment_list_t *l)
+{
+    desk_op_t *op = cbdata;
+    if (!desk_op_proceed(op, status))
+        return;
+    json_t *b = service_body(op->svc);
+    json_t *arr = op->body; /* the messages, waiting for their attachments */
+    op->body = NULL;
+    desk_json_set_attachments(arr, l);
+    json_object_set_new(b, "messages", arr);
+    desk_reply_json(op, 200, b);
+}
+
 static void on_detail_messages(void *cbdata, int status, const store_desk_msg_list_t *l)
 {
     desk_op_t *op = cbdata;
     if (!desk_op_proceed(op, status))
         return;
     json_t *arr = json_array();
-    for (size_t i = 0; i < l->count; i++)
+    int64_t *ids = xmalloc((l->count + 1) * sizeof(*ids));
+    for (size_t i = 0; i < l->count; i++) {
         json_array_append_new(arr, desk_json_message(&l->items[i]));
-    json_t *b = service_body(op->svc);
-    json_object_set_new(b, "messages", arr);
-    desk_reply_json(op, 200, b);
+        ids[i] = l->items[i].id;
+    }
+    json_decref(op->body);
+    op->body = arr;
+    int rc = store_attachment_list(op->desk->store, STORE_ATT_DESK, ids, l->count,
+                                   on_detail_attachments, op);
+    free(ids);
+    desk_op_issued(op, rc);
 }
 
 static void detail_loaded(desk_op_t *op)
@@ -209,6 +228,10 @@ static void on_answered(void *cbdata, int status, const store_desk_msg_t *m,
                         const store_service_t *svc)
 {
     desk_op_t *op = cbdata;
+    if (status == -EACCES && op->desk != NULL) {
+        desk_reply_error(op, 400, "invalid_attachment", "attachmentIds must name your own uploads");
+        return;
+    }
     if (!desk_op_proceed(op, status))
         return;
     if (!m->duplicate)
@@ -216,6 +239,38 @@ static void on_answered(void *cbdata, int status, const store_desk_msg_t *m,
     desk_reply_json(op, m->duplicate ? 200 : 201,
                     json_pack("{s:o,s:o,s:b}", "message", desk_json_message(m), "service",
                               desk_json_service(svc), "duplicate", m->duplicate));
+}
+
+/* The reply is stored: link its attachments, then answer, announce and deliver. */
+static void on_stored_reply(void *cbdata, int status, const store_desk_msg_t *m,
+                            const store_service_t *svc)
+{
+    desk_op_t *op = cbdata;
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg;
+    if (!desk_op_proceed(op, status))
+        return;
+    srv_media_send_check(op->body, ids, &n, &msg);
+    desk_attach(op->desk, m, svc, op->user_id, 0, ids, n, on_answered, op);
+}
+
+/* The attachments are the attendant's own uploads (or there are none): store the reply. */
+static void on_owned(void *cbdata, int status)
+{
+    desk_op_t *op = cbdata;
+    if (status == -EACCES) {
+        on_answered(op, status, NULL, NULL);
+        return;
+    }
+    if (!desk_op_proceed(op, status))
+        return;
+    const char *body = srv_json_str(op->body, "body");
+    srv_channel_t *ch = desk_channel(op->desk, op->svc->channel);
+    bool outbox = ch != NULL && (ch->ops->caps & SRV_CHANNEL_CAP_OUTBOX);
+    desk_op_issued(op, store_desk_outbound(
+                           op->desk->store, op->svc->id, op->user_id, body != NULL ? body : "",
+                           srv_json_str(op->body, "clientMsgId"), outbox, on_stored_reply, op));
 }
 
 /* Attendants act on their own services only (an admin on any). */
@@ -235,16 +290,27 @@ static void message_loaded(desk_op_t *op)
     }
     if (!own_or_admin(op, "take the service before answering"))
         return;
-    srv_channel_t *ch = desk_channel(op->desk, op->svc->channel);
-    bool outbox = ch != NULL && (ch->ops->caps & SRV_CHANNEL_CAP_OUTBOX);
-    desk_op_issued(op, store_desk_outbound(op->desk->store, op->svc->id, op->user_id,
-                                           srv_json_str(op->body, "body"),
-                                           srv_json_str(op->body, "clientMsgId"), outbox,
-                                           on_answered, op));
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg;
+    srv_media_send_check(op->body, ids, &n, &msg);
+    if (n == 0) {
+        on_owned(op, 0);
+        return;
+    }
+    desk_op_issued(
+        op, store_attachment_check_owned(op->desk->store, op->user_id, 0, ids, n, on_owned, op));
 }
 
 void desk_services_message(desk_op_t *op)
 {
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg, *code = srv_media_send_check(op->body, ids, &n, &msg);
+    if (code != NULL) {
+        desk_reply_error(op, 400, code, "%s", msg);
+        return;
+    }
     desk_load_service(op, message_loaded);
 }
 

@@ -149,8 +149,9 @@ static void auto_assign(srv_desk_t *desk, int64_t service_id)
 
 /* ---- the channel host ---- */
 
-static void on_inbound_stored(void *cbdata, int status, const store_desk_msg_t *m,
-                              const store_service_t *svc)
+/* The customer's message is stored, its attachments linked: announce, echo, answer. */
+static void on_inbound_attached(void *cbdata, int status, const store_desk_msg_t *m,
+                                const store_service_t *svc)
 {
     desk_op_t *op = cbdata;
     srv_desk_t *desk = op->desk;
@@ -166,23 +167,68 @@ static void on_inbound_stored(void *cbdata, int status, const store_desk_msg_t *
     }
     op->msg_done(op->done_data, desk != NULL ? status : -ESHUTDOWN, status == 0 ? m : NULL,
                  status == 0 ? svc : NULL);
+    json_decref(op->body);
+    op->body = NULL;
     desk_op_free(op);
 }
 
+static void on_inbound_stored(void *cbdata, int status, const store_desk_msg_t *m,
+                              const store_service_t *svc)
+{
+    desk_op_t *op = cbdata;
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n = 0;
+    if (status != 0) {
+        on_inbound_attached(op, status, NULL, NULL);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(op->body) && n < STORE_MAX_ATTACH; i++)
+        ids[n++] = json_integer_value(json_array_get(op->body, i));
+    desk_attach(op->desk, m, svc, 0, op->n[0], ids, n, on_inbound_attached, op);
+}
+
+/* The attachments are the customer's own (or there are none): store the message. */
+static void on_inbound_checked(void *cbdata, int status)
+{
+    desk_op_t *op = cbdata;
+    int rc = status;
+    if (rc == 0 && op->desk == NULL)
+        rc = -ESHUTDOWN;
+    if (rc == 0)
+        rc = store_desk_inbound(op->desk->store, op->n[0], op->secret, op->n[1] ? op->text : NULL,
+                                on_inbound_stored, op);
+    if (rc != 0)
+        on_inbound_attached(op, rc, NULL, NULL);
+}
+
 static void host_inbound(void *data, srv_channel_t *ch, int64_t customer_id, const char *body,
-                         const char *client_msg_id, srv_channel_msg_done done, void *cbdata)
+                         const char *client_msg_id, const int64_t *attachment_ids, size_t n,
+                         srv_channel_msg_done done, void *cbdata)
 {
     srv_desk_t *desk = data;
     desk_op_t *op = desk_op_new(desk);
     op->ch = ch;
     op->msg_done = done;
     op->done_data = cbdata;
-    int rc =
-        store_desk_inbound(desk->store, customer_id, body, client_msg_id, on_inbound_stored, op);
-    if (rc != 0) {
-        desk_op_free(op);
-        done(cbdata, rc, NULL, NULL);
+    op->n[0] = customer_id;
+    /* while the check runs: the body in op->secret (owned), the client id in op->text, n[1] */
+    op->secret = xstrdup(body != NULL ? body : "");
+    op->n[1] = client_msg_id != NULL && client_msg_id[0] != '\0' &&
+               strlen(client_msg_id) < sizeof(op->text);
+    if (op->n[1])
+        memcpy(op->text, client_msg_id, strlen(client_msg_id) + 1);
+    op->body = json_array();
+    for (size_t i = 0; i < n && i < STORE_MAX_ATTACH; i++)
+        json_array_append_new(op->body, json_integer(attachment_ids[i]));
+    if (n == 0) {
+        on_inbound_checked(op, 0);
+        return;
     }
+    int rc = store_attachment_check_owned(desk->store, 0, customer_id, attachment_ids,
+                                          n < STORE_MAX_ATTACH ? n : STORE_MAX_ATTACH,
+                                          on_inbound_checked, op);
+    if (rc != 0)
+        on_inbound_checked(op, rc);
 }
 
 static void on_rated(void *cbdata, int status, const store_service_t *svc)
@@ -495,6 +541,12 @@ int srv_desk_register_routes(srv_desk_t *desk, srv_http_t *http)
 static void on_timer_closed(uv_handle_t *h)
 {
     free(h->data);
+}
+
+const uint8_t *srv_desk_visitor_key(const srv_desk_t *desk, size_t *len)
+{
+    *len = sizeof(desk->visitor_key);
+    return desk->visitor_key;
 }
 
 void srv_desk_free(srv_desk_t *desk)

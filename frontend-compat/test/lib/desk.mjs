@@ -41,7 +41,8 @@ export async function startDesk(backend, extra = [], store = backend.url()) {
   const username = uname("admin");
   const server = await startSioc([
     "--database", store.url, "--jwt-secret", SECRET,
-    "--admin-username", username, "--admin-password-file", passwordFile(), ...extra,
+    "--admin-username", username, "--admin-password-file", passwordFile(),
+    ...(store.mediaDir ? ["--media-dir", store.mediaDir] : []), ...extra,
   ]);
   const stop = server.stop.bind(server);
   server.stop = async () => {

@@ -125,11 +125,14 @@ export interface Message {
   deletedAt?: number | null;
   deleted: boolean;
   reactions?: Reaction[];
+  /** files the message carries (see Attachment); absent on message:edited / message:deleted */
+  attachments?: Attachment[];
 }
 
 export interface MessageSend {
   body: string;
   clientMsgId?: string | null;
+  attachmentIds?: number[];
 }
 export interface MessageEdit {
   body: string;
@@ -419,4 +422,21 @@ export interface DeskClientEmits {
   "message:send": [{ serviceId: number; body: string; clientMsgId?: string }, { message: DeskMessage; service: Service; duplicate: boolean }];
   typing: [{ serviceId: number; typing: boolean }, Record<string, never>];
   "message:read": [{ serviceId: number; seq: number }, { upToSeq: number }];
+}
+
+// ---- attachments (src/media: POST /v1/api/attachments, GET /v1/api/attachments/:id) ----
+
+/** An uploaded file, as POST /v1/api/attachments answers and messages carry it. `url` and
+ * `thumbUrl` need the bearer token (fetched into blob: URLs by the app). */
+export interface Attachment {
+  id: number;
+  name: string;
+  /** the type the server read from the bytes: image/png, audio/webm, application/pdf... */
+  type: string;
+  size: number;
+  url: string;
+  /** images only: a WebP preview of at most 320 px */
+  thumbUrl?: string;
+  width?: number;
+  height?: number;
 }

@@ -10,7 +10,7 @@ import { api, errorText, rawQuery } from "@/lib/api";
 import { ackQuery, getSocket } from "@/lib/socket";
 import { newClientMsgId } from "@/lib/ids";
 import { outboxFlusher } from "@/lib/outbox";
-import type { Message, MessagesPage, ReactionEvent, SearchResponse, TypingEvent } from "@/lib/types";
+import type { Attachment, Message, MessagesPage, ReactionEvent, SearchResponse, TypingEvent } from "@/lib/types";
 import type { AuthState } from "@/features/auth/authSlice";
 import { chatsApi, markChatRead } from "@/features/chats/chatsApi";
 import { delivered, failed, queued, type OutboxItem, type OutboxState } from "./outboxSlice";
@@ -139,7 +139,13 @@ export const messagesApi = api.injectEndpoints({
       },
     }),
     sendMessage: build.mutation<{ message: Message; duplicate: boolean }, OutboxItem>({
-      queryFn: ({ chatId, body, clientMsgId }) => ackQuery("message:send", { chatId, body, clientMsgId }),
+      queryFn: ({ chatId, body, clientMsgId, attachments }) =>
+        ackQuery("message:send", {
+          chatId,
+          body,
+          clientMsgId,
+          ...(attachments?.length ? { attachmentIds: attachments.map((a) => a.id) } : {}),
+        }),
       async onQueryStarted(item, { dispatch, queryFulfilled }) {
         try {
           const { data } = await queryFulfilled;
@@ -245,10 +251,10 @@ export const flushOutbox = outboxFlusher<{ outbox: OutboxState; auth: AuthState 
 });
 
 /** The composer's send: queue with a fresh clientMsgId, then send if connected. */
-export function sendChatMessage(chatId: number, body: string): Thunk<string> {
+export function sendChatMessage(chatId: number, body: string, attachments: Attachment[] = []): Thunk<string> {
   return (dispatch) => {
     const clientMsgId = newClientMsgId();
-    dispatch(queued({ clientMsgId, chatId, body, createdAt: Date.now() }));
+    dispatch(queued({ clientMsgId, chatId, body, createdAt: Date.now(), ...(attachments.length ? { attachments } : {}) }));
     void dispatch(flushOutbox());
     return clientMsgId;
   };
