@@ -90,6 +90,16 @@ typedef enum en_store_op_t {
     STORE_OP_RESET_USE,            /* s0 hash, s1 new password hash */
     STORE_OP_OUTBOX_CLAIM,         /* s0 channel, a0 lease ms, a1 limit */
     STORE_OP_OUTBOX_SETTLE, /* a0 id, a1 ok, a2 retry ms, a3 max attempts, s0 error or NULL */
+    /* channels with a remote side (desk.h; store_channel.c, sqlite_channel.c, pg_channel.c) */
+    STORE_OP_INBOX_PUT,         /* s0 channel, s1 key, s2 body */
+    STORE_OP_INBOX_DONE,        /* a0 id */
+    STORE_OP_INBOX_PENDING,     /* s0 channel, a0 after id, a1 limit */
+    STORE_OP_DESK_MSG_EXTERNAL, /* a0 message, s0 external id */
+    STORE_OP_DESK_MSG_FIND,     /* s0 external id */
+    STORE_OP_DESK_MSG_FAIL,     /* a0 message */
+    STORE_OP_CHANNEL_STATE,     /* s0 channel */
+    STORE_OP_CHANNEL_STATE_SET, /* s0 channel, a0 enabled (-1 keep), a1 verified, a2 event,
+                                   a3 ok, s1 error or NULL */
     STORE_OP__COUNT
 } store_op_t;
 
@@ -135,6 +145,8 @@ struct st_store_req_t {
         store_desk_msg_list_t desk_msgs;
         store_desk_stats_t stats;
         store_outbox_list_t outbox;
+        store_inbox_list_t inbox;
+        store_channel_state_t channel;
     } res;
     store_arena_t arena; /* holds the copies of the arguments and the results */
 };
@@ -174,6 +186,8 @@ int store__check_text(const char *s, size_t max, bool required);
 size_t store__clamp_limit(size_t limit);
 /** Runs the callback of a desk op for store__complete() (which then frees the request). */
 void store__desk_complete(store_req_t *req);
+/** The same for the channel operations (store_channel.c); called by store__desk_complete. */
+void store__channel_complete(store_req_t *req);
 /* positions of the service filter in req->ids (STORE_OP_DESK_SERVICE_LIST) */
 enum {
     DESK_F_STATUS,
@@ -219,7 +233,7 @@ extern const char store__desk_stats_sql[];
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 6 /* 5: attachments (media), 6: whatsapp */
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

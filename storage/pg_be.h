@@ -78,6 +78,10 @@ void store__pg_read_user(store_req_t *r, const PGresult *res, int row, int c, st
 const char *store__pg_desk_sql(store_op_t op);
 int store__pg_desk_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
 int store__pg_desk_result(store_req_t *req, const PGresult *res);
+/* the same for the channel operations (pg_channel.c), reached through the desk's */
+const char *store__pg_channel_sql(store_op_t op);
+int store__pg_channel_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
+int store__pg_channel_result(store_req_t *req, const PGresult *res);
 
 /** Connection parameters for libpq from a URL: keyword/value arrays (static storage + url). */
 void store__pg_conninfo(const char *url, const char *kw[4], const char *val[4]);

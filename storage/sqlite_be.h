@@ -75,5 +75,7 @@ const char *store__sqlite_col_text(store_arena_t *a, sqlite3_stmt *st, int i);
 void store__sqlite_read_user(store_arena_t *a, sqlite3_stmt *st, void *out);
 /** The function running a desk op (sqlite_desk.c), NULL if `op` is not one. */
 sqlite_op_fn store__sqlite_desk_op(store_op_t op);
+/** The function running a channel op (sqlite_channel.c), NULL if `op` is not one. */
+sqlite_op_fn store__sqlite_channel_op(store_op_t op);
 
 #endif

@@ -91,6 +91,7 @@ void store__desk_complete(store_req_t *req)
         ((store_status_cb)req->cb)(d, st);
         break;
     default:
+        store__channel_complete(req);
         break;
     }
 }

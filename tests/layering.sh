@@ -31,6 +31,8 @@ check socketio 'storage|redis|src'
 check storage 'engineio|socketio|redis|src'
 check redis 'storage|src'
 check src/core "src/($services|server)"
+# src/outbound (outbound HTTP on libcurl) stands on base alone: any service may use it
+check src/outbound 'engineio|socketio|storage|redis|src'
 for s in auth chat apps channels desk; do
     check "src/$s" 'src/server'
 done

@@ -49,6 +49,10 @@ static const char *check_cookie(const char *v);
 static const char *check_database(const char *v);
 static const char *check_redis(const char *v);
 static const char *check_nonempty(const char *v);
+static const char *check_digits(const char *v);
+static const char *check_http_url(const char *v);
+static const char *check_api_version(const char *v);
+static const char *check_template(const char *v);
 
 #define MS_MAX 2147483647ULL /* fits a JS setTimeout and an int */
 
@@ -137,6 +141,23 @@ static const opt_t options[] = {
      "support desk: the first admin, created if the store has no admin"},
     {"admin-password-file", OPT_STR, FIELD(admin_password_file), 0, 0, check_nonempty, true, NULL,
      "FILE", "support desk: the file holding the first admin's password"},
+    {"whatsapp-phone-number-id", OPT_STR, FIELD(whatsapp_phone_number_id), 0, 0, check_digits, true,
+     NULL, "ID", "WhatsApp Cloud API: the business phone number id (unset: no WhatsApp channel)"},
+    {"whatsapp-token", OPT_STR, FIELD(whatsapp_token), 0, 0, check_nonempty, true, NULL, "TOKEN",
+     "WhatsApp Cloud API: the Graph API access token (prefer the file or SIOC_WHATSAPP_TOKEN)"},
+    {"whatsapp-token-file", OPT_STR, FIELD(whatsapp_token_file), 0, 0, check_nonempty, true, NULL,
+     "FILE", "WhatsApp Cloud API: a file holding the access token"},
+    {"whatsapp-app-secret", OPT_STR, FIELD(whatsapp_app_secret), 0, 0, check_nonempty, true, NULL,
+     "SECRET", "WhatsApp Cloud API: the app secret that signs webhooks (X-Hub-Signature-256)"},
+    {"whatsapp-verify-token", OPT_STR, FIELD(whatsapp_verify_token), 0, 0, check_nonempty, true,
+     NULL, "TOKEN", "WhatsApp Cloud API: hub.verify_token expected by the webhook handshake"},
+    {"whatsapp-graph-url", OPT_STR, FIELD(whatsapp_graph_url), 0, 0, check_http_url, false,
+     "https://graph.facebook.com", "URL", "WhatsApp Cloud API: the Graph API base URL"},
+    {"whatsapp-api-version", OPT_STR, FIELD(whatsapp_api_version), 0, 0, check_api_version, false,
+     "v21.0", "VERSION", "WhatsApp Cloud API: the Graph API version"},
+    {"whatsapp-template", OPT_STR, FIELD(whatsapp_template), 0, 0, check_template, true, NULL,
+     "NAME[:LANG]",
+     "WhatsApp Cloud API: template offered outside the 24-hour window (lang: en_US)"},
     {"log-level", OPT_LOG_LEVEL, FIELD(log_level), 0, 0, NULL, false, "info", "LEVEL",
      "debug, info, warn or error"},
     {"config", OPT_STR, FIELD(config_file), 0, 0, check_nonempty, false, NULL, "FILE",
@@ -151,6 +172,39 @@ static const opt_t options[] = {
 static const char *check_nonempty(const char *v)
 {
     return *v == '\0' ? "a non-empty string" : NULL;
+}
+
+static const char *check_digits(const char *v)
+{
+    size_t n = strspn(v, "0123456789");
+    return n == 0 || n > 32 || v[n] != '\0' ? "1 to 32 digits" : NULL;
+}
+
+static const char *check_http_url(const char *v)
+{
+    bool ok = strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0;
+    for (const char *p = v; ok && *p != '\0'; p++)
+        ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
+    return ok && strlen(v) < 200 ? NULL : "an http:// or https:// URL without query";
+}
+
+static const char *check_api_version(const char *v)
+{
+    size_t n = strspn(v + (*v == 'v'), "0123456789.");
+    return *v != 'v' || n == 0 || n > 10 || v[1 + n] != '\0' ? "v<number>, e.g. v21.0" : NULL;
+}
+
+static const char *check_template(const char *v)
+{
+    size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || n > 512)
+        return "a template name (lower case, digits, _), optionally :lang";
+    if (v[n] == '\0')
+        return NULL;
+    size_t l = strspn(v + n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+    return v[n] == ':' && l >= 2 && l <= 10 && v[n + 1 + l] == '\0'
+               ? NULL
+               : "a template name (lower case, digits, _), optionally :lang";
 }
 
 static const char *check_host(const char *v)

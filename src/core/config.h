@@ -64,10 +64,20 @@ typedef struct st_srv_config_t {
     unsigned desk_capacity;                 /* 5: open services per attendant for auto-assign */
     char *admin_username;                   /* NULL: the first admin's name */
     char *admin_password_file;              /* NULL: a file holding the first admin's password */
-    log_level_t log_level;                  /* LOG_LEVEL_INFO */
-    char *config_file;                      /* NULL: the file given by --config / SIOC_CONFIG */
-    bool help;                              /* --help was given: print srv_config_help() */
-    bool version;                           /* --version was given */
+    /* the WhatsApp Cloud API channel of the desk (src/channels/whatsapp.c): on when the phone
+     * number id and a token are set */
+    char *whatsapp_phone_number_id; /* NULL: no WhatsApp channel */
+    char *whatsapp_token;           /* NULL: the Graph API bearer token (or the file's) */
+    char *whatsapp_token_file;      /* NULL: a file holding the token */
+    char *whatsapp_app_secret;      /* NULL: the app secret (X-Hub-Signature-256 key) */
+    char *whatsapp_verify_token;    /* NULL: hub.verify_token of the webhook handshake */
+    char *whatsapp_graph_url;       /* "https://graph.facebook.com" */
+    char *whatsapp_api_version;     /* "v21.0" */
+    char *whatsapp_template;        /* NULL: "name[:lang]" offered outside the 24 h window */
+    log_level_t log_level;          /* LOG_LEVEL_INFO */
+    char *config_file;              /* NULL: the file given by --config / SIOC_CONFIG */
+    bool help;                      /* --help was given: print srv_config_help() */
+    bool version;                   /* --version was given */
 } srv_config_t;
 
 /** The program's version, printed by --version. */
