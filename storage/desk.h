@@ -152,9 +152,10 @@ typedef struct st_store_outbox_item_t {
     const char *channel;
     const char *external_id; /* the customer's address on the channel */
     const char *body;
-    int attempts;        /* including this one */
-    const char *sent_id; /* the message's id on the channel if an earlier attempt stored one
-                            (the remote side accepted it: settle, never send again), else "" */
+    int attempts;              /* including this one */
+    const char *sent_id;       /* the message's id on the channel if an earlier attempt stored one
+                                  (the remote side accepted it: settle, never send again), else "" */
+    const char *client_msg_id; /* the message's client id ("" if none) */
 } store_outbox_item_t;
 
 typedef struct st_store_outbox_list_t {

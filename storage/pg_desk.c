@@ -193,7 +193,8 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "   FROM desk_channels c WHERE c.channel = $1::text AND c.enabled = 0) ORDER BY id"
         "   LIMIT $3::bigint FOR UPDATE SKIP LOCKED) RETURNING id, message_id, channel, attempts)"
         " SELECT c.id, c.message_id, m.service_id, s.customer_id, c.channel, k.external_id,"
-        " m.body, c.attempts, COALESCE(m.external_id, '') FROM c"
+        " m.body, c.attempts, COALESCE(m.external_id, ''), COALESCE(m.client_msg_id, '')"
+        " FROM c"
         " JOIN desk_messages m ON m.id = c.message_id"
         " JOIN desk_services s ON s.id = m.service_id" KJOIN("s") " ORDER BY c.id",
     [STORE_OP_OUTBOX_SETTLE] =
@@ -503,6 +504,7 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
             o[i].body = TEXT(i, 6);
             o[i].attempts = (int)INT(i, 7);
             o[i].sent_id = TEXT(i, 8);
+            o[i].client_msg_id = TEXT(i, 9);
         }
         r->res.outbox.items = o;
         r->res.outbox.count = (size_t)n;

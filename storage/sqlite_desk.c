@@ -108,6 +108,7 @@ static void read_outbox(store_arena_t *a, sqlite3_stmt *st, void *out)
     o->body = store__sqlite_col_text(a, st, 6);
     o->attempts = (int)col_int(st, 7);
     o->sent_id = store__sqlite_col_text(a, st, 8);
+    o->client_msg_id = store__sqlite_col_text(a, st, 9);
 }
 
 static int service_read(sqlite_be_t *be, store_req_t *r, int64_t id, store_service_t *out)
@@ -493,7 +494,8 @@ static int outbox_claim(sqlite_be_t *be, store_req_t *r)
     " desk_channels c WHERE c.channel = o.channel AND c.enabled = 0) ORDER BY o.id LIMIT ?"
     static const char sel[] =
         "SELECT o.id, o.message_id, m.service_id, s.customer_id, o.channel, k.external_id,"
-        " m.body, o.attempts + 1, COALESCE(m.external_id, '') FROM desk_outbox o JOIN "
+        " m.body, o.attempts + 1, COALESCE(m.external_id, ''),"
+        " COALESCE(m.client_msg_id, '') FROM desk_outbox o JOIN "
         "desk_messages m ON m.id = o.message_id"
         " JOIN desk_services s ON s.id = m.service_id"
         " JOIN desk_customers k ON k.id = s.customer_id WHERE" DUE;

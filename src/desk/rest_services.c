@@ -235,6 +235,11 @@ static void message_loaded(desk_op_t *op)
     }
     if (!own_or_admin(op, "take the service before answering"))
         return;
+    if (desk_window_closed(op->desk, op->svc)) {
+        desk_reply_error(op, 409, "outside_window",
+                         "the customer wrote more than 24 hours ago: send the template");
+        return;
+    }
     srv_channel_t *ch = desk_channel(op->desk, op->svc->channel);
     bool outbox = ch != NULL && (ch->ops->caps & SRV_CHANNEL_CAP_OUTBOX);
     desk_op_issued(op, store_desk_outbound(op->desk->store, op->svc->id, op->user_id,
