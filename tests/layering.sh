@@ -32,7 +32,7 @@ check storage 'engineio|socketio|redis|src'
 check redis 'storage|src'
 check src/core "src/($services|server)"
 # src/outbound (outbound HTTP on libcurl) stands on base alone: any service may use it
-check src/outbound 'engineio|socketio|storage|redis|src'
+check src/outbound 'engineio|socketio|storage|redis|src/(core|auth|chat|apps|channels|desk|server)'
 for s in auth chat apps channels desk; do
     check "src/$s" 'src/server'
 done
