@@ -558,6 +558,14 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
     return desk;
 }
 
+static int whatsapp_off(h2o_req_t *req, void *data)
+{
+    UNUSED(data);
+    srv_http_send_error(req, 404, "no-store", "channel_not_configured",
+                        "WhatsApp is not configured (--whatsapp-phone-number-id)");
+    return 0;
+}
+
 int srv_desk_register_routes(srv_desk_t *desk, srv_http_t *http)
 {
     int rc = srv_http_add_handler(http, "/v1/api/desk", desk_rest_handle, desk);
@@ -565,6 +573,8 @@ int srv_desk_register_routes(srv_desk_t *desk, srv_http_t *http)
         rc = srv_http_add_handler(http, "/v1/api/widget", desk_rest_handle, desk);
     if (rc == 0 && desk->whatsapp != NULL)
         rc = srv_whatsapp_register_routes(desk->whatsapp, http);
+    else if (rc == 0) /* the webhook's path says why it is not there */
+        rc = srv_http_add_handler(http, "/v1/api/whatsapp", whatsapp_off, desk);
     return rc;
 }
 
