@@ -83,16 +83,16 @@ static void on_template_stored(void *cbdata, int status, const store_desk_msg_t 
 static void template_loaded(desk_op_t *op)
 {
     const char *lang = NULL, *name = NULL;
-    if (op->svc->status != STORE_SERVICE_OPEN) {
-        desk_reply_error(op, 409, "service_finished", "the service is finished");
-        return;
-    }
     if (!desk_is_admin(op) && op->svc->attendant_id != op->user_id) {
         desk_reply_error(op, 403, "not_your_service", "take the service before answering");
         return;
     }
     if (strcmp(op->svc->channel, "whatsapp") != 0 || op->desk->whatsapp == NULL) {
         desk_reply_error(op, 409, "not_whatsapp", "templates are for WhatsApp services");
+        return;
+    }
+    if (op->svc->status != STORE_SERVICE_OPEN) {
+        desk_reply_error(op, 409, "service_finished", "the service is finished");
         return;
     }
     name = srv_whatsapp_template(op->desk->whatsapp, &lang);
