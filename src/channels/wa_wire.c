@@ -108,7 +108,7 @@ static void body_add(wa_event_t *ev, size_t *chars, const char *s)
             break;
         if (lead)
             (*chars)++;
-        if (*p < 0x20 && *p != '\n' && *p != '\t') /* control characters: a space */
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f) /* controls: a space */
             ev->body[len++] = ' ';
         else
             ev->body[len++] = (char)*p;
@@ -225,8 +225,11 @@ static void render(wa_event_t *ev, json_t *m)
     } else {
         body_fmt(ev, &chars, "[unsupported message: %.40s]", t);
     }
-    if (ev->body[0] == '\0')
+    if (ev->body[strspn(ev->body, " \n\t")] == '\0') { /* empty or blank: say what it was */
+        ev->body[0] = '\0';
+        chars = 0;
         body_fmt(ev, &chars, "[%.40s]", t);
+    }
 }
 
 static const char *profile_name(json_t *contacts, const char *wa_id)
