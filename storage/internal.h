@@ -184,6 +184,9 @@ int store__req_submit(store_req_t *req);
 int store__check_call(store_t *store, const void *cb);
 int store__check_text(const char *s, size_t max, bool required);
 size_t store__clamp_limit(size_t limit);
+/** The length of the longest prefix of s of at most max bytes that does not cut a UTF-8
+ * sequence (error texts are cut, not refused: they are diagnostics). */
+size_t store__utf8_prefix(const char *s, size_t max);
 /** Runs the callback of a desk op for store__complete() (which then frees the request). */
 void store__desk_complete(store_req_t *req);
 /** The same for the channel operations (store_channel.c); called by store__desk_complete. */

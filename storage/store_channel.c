@@ -139,17 +139,6 @@ int store_channel_state(store_t *store, const char *channel, store_channel_state
     return store__req_submit(req);
 }
 
-/* The longest prefix of s of at most max bytes that does not cut a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max)
-        return n;
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    return max;
-}
-
 int store_channel_state_set(store_t *store, const char *channel, const store_channel_update_t *u,
                             store_channel_state_cb cb, void *cbdata)
 {
@@ -167,7 +156,7 @@ int store_channel_state_set(store_t *store, const char *channel, const store_cha
     req->a[2] = u->event;
     req->a[3] = u->ok;
     if (u->error != NULL)
-        req->s[1] =
-            store__arena_strndup(&req->arena, u->error, utf8_cut(u->error, STORE_MAX_ERROR));
+        req->s[1] = store__arena_strndup(&req->arena, u->error,
+                                         store__utf8_prefix(u->error, STORE_MAX_ERROR));
     return store__req_submit(req);
 }

@@ -216,3 +216,13 @@ store_desk_msg_t *store_desk_msg_dup(const store_desk_msg_t *m)
     c->client_msg_id = put_str(&pos, m->client_msg_id);
     return c;
 }
+
+size_t store__utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}

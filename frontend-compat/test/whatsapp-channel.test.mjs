@@ -40,6 +40,19 @@ async function customerWrites(server, token, from, text = "Hello from WhatsApp",
   return { service, from };
 }
 
+/** A sioc on a store that outlives it, an attendant holding a WhatsApp customer's service. */
+async function crashSetup(backend) {
+  const meta = await startMeta();
+  const store = backend.url();
+  const server = await startDesk(backend, waArgs(meta), { url: store.url, cleanup: () => {} });
+  const att = await staff(server);
+  att.server = server;
+  const from = phone();
+  const { service } = await customerWrites(server, att.token, from);
+  await api(server, "POST", `/v1/api/desk/services/${service.id}/take`, { token: att.token, body: {} });
+  return { meta, store, att, from, service };
+}
+
 for (const backend of backends()) {
   describe(`whatsapp channel (${backend.name})`, () => {
     let meta, server, att, dk;
@@ -322,14 +335,9 @@ for (const backend of backends()) {
 
   describe(`whatsapp channel across a crash (${backend.name})`, () => {
     test("sioc killed with sends pending sends them after the restart, exactly once", async () => {
-      const meta = await startMeta();
-      const store = backend.url();
-      let server = await startDesk(backend, waArgs(meta), { url: store.url, cleanup: () => {} });
+      const { meta, store, att, from, service } = await crashSetup(backend);
+      let server = att.server;
       try {
-        const att = await staff(server);
-        const from = phone();
-        const { service } = await customerWrites(server, att.token, from);
-        await api(server, "POST", `/v1/api/desk/services/${service.id}/take`, { token: att.token, body: {} });
         // one sent before the crash, three pending (the session ended), one failing with 500s
         await api(server, "POST", `/v1/api/desk/services/${service.id}/messages`, { token: att.token, body: { body: "before" } });
         await until(() => meta.sent.length === 1);
@@ -357,14 +365,9 @@ for (const backend of backends()) {
     });
 
     test("a send Meta accepted whose answer was lost to a crash is not sent again", async () => {
-      const meta = await startMeta();
-      const store = backend.url();
-      let server = await startDesk(backend, waArgs(meta), { url: store.url, cleanup: () => {} });
+      const { meta, store, att, from, service } = await crashSetup(backend);
+      let server = att.server;
       try {
-        const att = await staff(server);
-        const from = phone();
-        const { service } = await customerWrites(server, att.token, from);
-        await api(server, "POST", `/v1/api/desk/services/${service.id}/take`, { token: att.token, body: {} });
         meta.hold(); // Meta takes the send but sioc dies before the answer
         await api(server, "POST", `/v1/api/desk/services/${service.id}/messages`, { token: att.token, body: { body: "exactly once" } });
         await until(() => meta.attempts === 1);

@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sodium.h>
 
 #include "base/base.h"
 
@@ -47,17 +48,6 @@ void wa_signature_make(const char *secret, const void *body, size_t len, char ou
     out[71] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int wa_signature_check(const char *secret, const void *body, size_t len, const char *header,
                        size_t header_len)
 {
@@ -66,12 +56,11 @@ int wa_signature_check(const char *secret, const void *body, size_t len, const c
         return -ENOENT;
     if (header_len != 71 || strncmp(header, "sha256=", 7) != 0)
         return -EBADMSG;
-    for (int i = 0; i < 32; i++) {
-        int hi = hexval(header[7 + 2 * i]), lo = hexval(header[8 + 2 * i]);
-        if (hi < 0 || lo < 0)
-            return -EBADMSG;
-        got[i] = (unsigned char)(hi << 4 | lo);
-    }
+    size_t n = 0;
+    const char *end = NULL;
+    if (sodium_hex2bin(got, sizeof(got), header + 7, 64, NULL, &n, &end) != 0 || n != 32 ||
+        end != header + 71)
+        return -EBADMSG;
     hmac_sha256(secret, body, len, want);
     return CRYPTO_memcmp(want, got, sizeof(want)) == 0 ? 0 : -EPERM;
 }

@@ -8,7 +8,9 @@
  * the end of processing leaves the entry unprocessed, and the next start processes it again
  * (srv_whatsapp_start). Processing is idempotent: a message's wamid is its client id on the desk
  * (store_desk_inbound stores (customer, client id) once), statuses only move states forward.
- * Events of one webhook are processed in order, one at a time. A list reply to our rating list
+ * Webhooks are processed one at a time, in the order they were stored (on a node: Meta
+ * itself does not promise an order across deliveries), and their events in order. A list reply to
+ * our rating list
  * ("rate:<service>:<n>") is a rating; every other message goes to the desk through the host's
  * on_inbound (customers keyed by wa_id, named by their profile name).
  *
@@ -82,7 +84,9 @@ struct st_wa_t {
     bool again;       /* nudged while draining: drain once more at the end */
     bool last_failed; /* the latest Graph call failed (a success is then recorded) */
     bool started;
-    wa_job_t *jobs; /* in flight (doubly linked) */
+    wa_job_t *jobs;                /* in flight (doubly linked) */
+    wa_job_t *queue, **queue_tail; /* stored webhooks waiting to be processed, in order */
+    bool processing;               /* one webhook is being processed (the queue's head) */
 };
 
 typedef struct st_wa_item_t {
@@ -100,7 +104,8 @@ struct st_wa_job_t {
     int64_t inbox_id;
     json_t *events; /* array of event objects (owned) */
     size_t idx;
-    bool retried; /* a status found its message through the opaque id */
+    wa_job_t *queued_next; /* the next stored webhook to process */
+    bool retried;          /* a status found its message through the opaque id */
     /* the drain */
     store_outbox_item_t **items; /* owned copies */
     size_t n_items, cur;
@@ -246,13 +251,20 @@ static int64_t ev_int(json_t *ev, const char *k)
 
 static void media_fetch(wa_t *w, int64_t message_id, const char *media_id, const char *mime);
 
+static void process_start(wa_t *w);
+
 static void on_inbox_done(void *cbdata, int status)
 {
     wa_job_t *j = cbdata;
-    if (status != 0 && j->w != NULL)
+    wa_t *w = j->w;
+    if (status != 0 && w != NULL)
         log_warn(LOG_MOD, "could not mark webhook %lld processed (%d)", (long long)j->inbox_id,
                  status);
     job_free(j);
+    if (w != NULL) {
+        w->processing = false;
+        process_start(w);
+    }
 }
 
 static void event_done(wa_job_t *j)
@@ -371,7 +383,7 @@ static void process_next(wa_job_t *j)
     json_t *ev = json_array_get(j->events, j->idx);
     if (ev == NULL) {
         if (store_inbox_done(w->store, j->inbox_id, on_inbox_done, j) != 0)
-            job_free(j);
+            on_inbox_done(j, -EIO);
         return;
     }
     if (ev_int(ev, "kind") == WA_EVENT_STATUS) {
@@ -383,7 +395,21 @@ static void process_next(wa_job_t *j)
         event_done(j);
 }
 
-/* Processes stored webhook `inbox_id` (`body` copied). */
+/* Starts the queue's head unless one is being processed: one webhook at a time, so a node
+ * stores a customer's messages in the order their webhooks arrived. */
+static void process_start(wa_t *w)
+{
+    if (w->processing || w->queue == NULL)
+        return;
+    wa_job_t *j = w->queue;
+    w->queue = j->queued_next;
+    if (w->queue == NULL)
+        w->queue_tail = &w->queue;
+    w->processing = true;
+    process_next(j);
+}
+
+/* Queues stored webhook `inbox_id` for processing (its events parsed now). */
 static void process(wa_t *w, int64_t inbox_id, const char *body, size_t len)
 {
     wa_job_t *j = job_new(w);
@@ -391,7 +417,9 @@ static void process(wa_t *w, int64_t inbox_id, const char *body, size_t len)
     j->events = json_array();
     if (wa_webhook_parse(body, len, w->conf->whatsapp_phone_number_id, collect, j->events) < 0)
         log_warn(LOG_MOD, "stored webhook %lld is not an envelope: skipped", (long long)inbox_id);
-    process_next(j);
+    *w->queue_tail = j;
+    w->queue_tail = &j->queued_next;
+    process_start(w);
 }
 
 /* ---- the webhook ---- */
@@ -510,6 +538,19 @@ static int on_webhook(h2o_req_t *req, void *data)
 
 /* ---- the outbox drain ---- */
 
+/* POSTs j->payload to the messages endpoint; cb runs later exactly once, or -1 (no call). */
+static int post_messages(wa_job_t *j, srv_outbound_cb cb)
+{
+    const char *headers[] = {j->w->auth, "Content-Type: application/json", NULL};
+    srv_outbound_req_t req = {.method = "POST",
+                              .url = j->w->messages_url,
+                              .headers = headers,
+                              .body = j->payload,
+                              .body_len = strlen(j->payload),
+                              .timeout_ms = SEND_TIMEOUT_MS};
+    return srv_outbound_request(j->w->http, &req, cb, j);
+}
+
 static void drain_next(wa_job_t *j);
 
 static int64_t backoff_ms(int attempts, unsigned retry_after_s)
@@ -621,14 +662,7 @@ static void drain_next(wa_job_t *j)
         j->payload = wa_body_template(it->external_id, w->tpl_name, w->tpl_lang, opaque);
     else
         j->payload = wa_body_text(it->external_id, it->body, opaque);
-    const char *headers[] = {w->auth, "Content-Type: application/json", NULL};
-    srv_outbound_req_t req = {.method = "POST",
-                              .url = w->messages_url,
-                              .headers = headers,
-                              .body = j->payload,
-                              .body_len = strlen(j->payload),
-                              .timeout_ms = SEND_TIMEOUT_MS};
-    if (srv_outbound_request(w->http, &req, on_sent, j) != 0) {
+    if (post_messages(j, on_sent) != 0) {
         snprintf(j->error, sizeof(j->error), "the request could not be started");
         j->retry_ms = backoff_ms(it->attempts, 0);
         settle(j, false);
@@ -713,15 +747,7 @@ static void on_rating_sent(void *cbdata, const srv_outbound_res_t *res)
 
 static void rating_send(wa_job_t *j)
 {
-    wa_t *w = j->w;
-    const char *headers[] = {w->auth, "Content-Type: application/json", NULL};
-    srv_outbound_req_t req = {.method = "POST",
-                              .url = w->messages_url,
-                              .headers = headers,
-                              .body = j->payload,
-                              .body_len = strlen(j->payload),
-                              .timeout_ms = SEND_TIMEOUT_MS};
-    if (srv_outbound_request(w->http, &req, on_rating_sent, j) != 0)
+    if (post_messages(j, on_rating_sent) != 0)
         job_free(j);
 }
 
@@ -973,6 +999,12 @@ static void on_timer_closed(uv_handle_t *h)
 static void wa_free(srv_channel_t *ch)
 {
     wa_t *w = W(ch);
+    for (wa_job_t *j = w->queue; j != NULL;) { /* never started: no callback will free them */
+        wa_job_t *next = j->queued_next;
+        job_free(j);
+        j = next;
+    }
+    w->queue = NULL;
     for (wa_job_t *j = w->jobs; j != NULL; j = j->next)
         j->w = NULL;
     w->jobs = NULL;
@@ -1000,34 +1032,16 @@ static const srv_channel_ops_t wa_ops = {
 
 /* ---- life ---- */
 
-/* Reads the token file (blocking: before uv_run); trailing white space dropped. */
-static char *read_token_file(const char *path)
-{
-    char buf[TOKEN_MAX + 2];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n < 0)
-        return NULL;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-        n--;
-    buf[n] = '\0';
-    char *tok = n > 0 && n <= TOKEN_MAX ? xstrdup(buf) : NULL;
-    sodium_memzero(buf, sizeof(buf));
-    return tok;
-}
-
 int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
                      const srv_channel_host_t *host, srv_channel_t **out)
 {
     *out = NULL;
     if (conf->whatsapp_phone_number_id == NULL)
         return 0;
-    char *token = conf->whatsapp_token_file != NULL ? read_token_file(conf->whatsapp_token_file)
-                  : conf->whatsapp_token != NULL    ? xstrdup(conf->whatsapp_token)
-                                                    : NULL;
+    char *token = conf->whatsapp_token_file != NULL
+                      ? srv_read_secret_file(conf->whatsapp_token_file, 1, TOKEN_MAX)
+                  : conf->whatsapp_token != NULL ? xstrdup(conf->whatsapp_token)
+                                                 : NULL;
     const char *missing = token == NULL                         ? "--whatsapp-token (or its file)"
                           : conf->whatsapp_app_secret == NULL   ? "--whatsapp-app-secret"
                           : conf->whatsapp_verify_token == NULL ? "--whatsapp-verify-token"
@@ -1081,6 +1095,7 @@ int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
     }
     uv_timer_init(loop, &w->timer);
     w->timer.data = w;
+    w->queue_tail = &w->queue;
     *out = &w->ch;
     return 0;
 }

@@ -11,9 +11,11 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum en_opt_kind_t {
     OPT_BOOL,       /* bool */
@@ -842,4 +844,20 @@ char *srv_config_help(const char *progname)
                    opt->def != NULL ? opt->def : "(unset)", env);
     }
     return buf_steal(&b, NULL);
+}
+
+char *srv_read_secret_file(const char *path, size_t min, size_t max)
+{
+    char *buf = xmalloc(max + 2), *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, max + 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n >= 0 && (size_t)n >= min && (size_t)n <= max)
+        out = xstrndup(buf, (size_t)n);
+    explicit_bzero(buf, max + 2);
+    free(buf);
+    return out;
 }

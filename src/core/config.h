@@ -129,4 +129,9 @@ int srv_config_load(srv_config_t *conf, int argc, char *const argv[], char *cons
 /** Returns the --help text (malloc'ed): every option with its default and its env variable. */
 char *srv_config_help(const char *progname);
 
+/** Reads a secret from the file at `path` (blocking: before uv_run): its bytes without the
+ * trailing newlines, if there are `min` to `max` of them; else (or if it cannot be read) NULL.
+ * free() the result; the read buffer is wiped. */
+char *srv_read_secret_file(const char *path, size_t min, size_t max);
+
 #endif

@@ -160,6 +160,10 @@ void desk_services_finish(desk_op_t *op);
 void desk_stats(desk_op_t *op);
 void desk_stats_csv(desk_op_t *op);
 void desk_widget_session(desk_op_t *op);
+/** The store's callback of an answer (text or template): delivery, events, 201 (200 for a
+ * retried clientMsgId) {message, service, duplicate}. */
+void desk_on_answered(void *cbdata, int status, const store_desk_msg_t *m,
+                      const store_service_t *svc);
 /* the channels of the admin page and WhatsApp's template (rest_channels.c) */
 void desk_channels_list(desk_op_t *op);
 void desk_channels_update(desk_op_t *op);

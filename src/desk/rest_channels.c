@@ -67,19 +67,6 @@ void desk_channels_update(desk_op_t *op)
 
 /* ---- the template ---- */
 
-static void on_template_stored(void *cbdata, int status, const store_desk_msg_t *m,
-                               const store_service_t *svc)
-{
-    desk_op_t *op = cbdata;
-    if (!desk_op_proceed(op, status))
-        return;
-    if (!m->duplicate)
-        desk_after_outbound(op->desk, svc, m);
-    desk_reply_json(op, m->duplicate ? 200 : 201,
-                    json_pack("{s:o,s:o,s:b}", "message", desk_json_message(m), "service",
-                              desk_json_service(svc), "duplicate", m->duplicate));
-}
-
 static void template_loaded(desk_op_t *op)
 {
     const char *lang = NULL, *name = NULL;
@@ -109,7 +96,7 @@ static void template_loaded(desk_op_t *op)
     snprintf(cid, sizeof(cid), "%s%.40s", SRV_WHATSAPP_TEMPLATE_PREFIX,
              given != NULL ? given : token);
     desk_op_issued(op, store_desk_outbound(op->desk->store, op->svc->id, op->user_id, body, cid,
-                                           true, on_template_stored, op));
+                                           true, desk_on_answered, op));
 }
 
 void desk_services_template(desk_op_t *op)

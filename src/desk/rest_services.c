@@ -205,8 +205,8 @@ void desk_services_take(desk_op_t *op)
 
 /* ---- answer ---- */
 
-static void on_answered(void *cbdata, int status, const store_desk_msg_t *m,
-                        const store_service_t *svc)
+void desk_on_answered(void *cbdata, int status, const store_desk_msg_t *m,
+                      const store_service_t *svc)
 {
     desk_op_t *op = cbdata;
     if (!desk_op_proceed(op, status))
@@ -245,7 +245,7 @@ static void message_loaded(desk_op_t *op)
     desk_op_issued(op, store_desk_outbound(op->desk->store, op->svc->id, op->user_id,
                                            srv_json_str(op->body, "body"),
                                            srv_json_str(op->body, "clientMsgId"), outbox,
-                                           on_answered, op));
+                                           desk_on_answered, op));
 }
 
 void desk_services_message(desk_op_t *op)

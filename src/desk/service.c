@@ -476,25 +476,6 @@ void srv_desk_start(srv_desk_t *desk)
 
 /* ---- life ---- */
 
-/* Reads the password file (blocking: before uv_run). Trailing newlines are dropped. */
-static char *read_password_file(const char *path)
-{
-    char buf[DESK_PASSWORD_MAX * 4 + 2];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n < 0)
-        return NULL;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    buf[n] = '\0';
-    char *pw = n >= DESK_PASSWORD_MIN && (size_t)n <= sizeof(buf) - 2 ? xstrdup(buf) : NULL;
-    sodium_memzero(buf, sizeof(buf));
-    return pw;
-}
-
 srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
                          sio_server_t *io, srv_chat_t *chat)
 {
@@ -513,7 +494,8 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
             log_error(DESK_LOG, "--admin-username needs --admin-password-file");
             return NULL;
         }
-        admin_pw = read_password_file(conf->admin_password_file);
+        admin_pw = srv_read_secret_file(conf->admin_password_file, DESK_PASSWORD_MIN,
+                                        DESK_PASSWORD_MAX * 4);
         if (admin_pw == NULL) {
             log_error(DESK_LOG, "cannot read a password of %d to %d characters from %s",
                       DESK_PASSWORD_MIN, DESK_PASSWORD_MAX, conf->admin_password_file);
