@@ -74,9 +74,11 @@ typedef struct st_store_service_t {
     int rating;                 /* 1..5, 0 = not rated */
     const char *rating_comment; /* never NULL */
     int64_t rated_at;
-    int64_t last_seq;           /* seq of the newest message */
-    const char *customer_name;  /* the customer's, never NULL */
-    const char *customer_email; /* never NULL */
+    int64_t last_seq;                 /* seq of the newest message */
+    const char *customer_name;        /* the customer's, never NULL */
+    const char *customer_email;       /* never NULL */
+    const char *customer_external_id; /* the customer's id on the channel (a WhatsApp wa_id) */
+    int64_t last_inbound_at;          /* ms of the customer's latest message in it, 0 = none */
     /* set by store_desk_inbound(): this message opened the service */
     bool opened;
     /* set by store_desk_assign(): who had it before (0 = the queue) */
@@ -155,7 +157,10 @@ typedef struct st_store_outbox_item_t {
     const char *channel;
     const char *external_id; /* the customer's address on the channel */
     const char *body;
-    int attempts; /* including this one */
+    int attempts;              /* including this one */
+    const char *sent_id;       /* the message's id on the channel if an earlier attempt stored one
+                                  (the remote side accepted it: settle, never send again), else "" */
+    const char *client_msg_id; /* the message's client id ("" if none) */
 } store_outbox_item_t;
 
 typedef struct st_store_outbox_list_t {
@@ -269,11 +274,80 @@ int store_reset_use(store_t *store, const char *token_hash, const char *password
  * counting the attempt. Concurrent claimers (nodes) never get the same entry. */
 int store_outbox_claim(store_t *store, const char *channel, int64_t lease_ms, size_t limit,
                        store_outbox_cb cb, void *cbdata);
-/** Settles a claimed entry. ok: sent (the message becomes delivered). Else the error is kept
+/** Settles a claimed entry. ok: sent (the message stays `sent`: the remote side accepted it,
+ * its receipts move it on; an entry of a disabled channel (store_channel_state_set) is never
+ * claimed). Else the error is kept
  * and the entry is due again after retry_ms (exponential backoff is the caller's: pass it), or,
  * once `attempts` reached max_attempts, failed for good (the message becomes failed). */
 int store_outbox_settle(store_t *store, int64_t outbox_id, bool ok, const char *error,
                         int64_t retry_ms, int max_attempts, store_status_cb cb, void *cbdata);
+
+/* ---- channels with a remote side (WhatsApp): inbox, external ids, state ------------------ */
+
+#define STORE_MAX_INBOX (256 * 1024) /* bytes of one stored webhook body */
+
+/** A stored webhook body not processed yet. */
+typedef struct st_store_inbox_item_t {
+    int64_t id;
+    const char *body;
+    int64_t received_at;
+} store_inbox_item_t;
+
+typedef struct st_store_inbox_list_t {
+    const store_inbox_item_t *items;
+    size_t count;
+} store_inbox_list_t;
+
+/** What the admin page shows of a channel (one row per channel; defaults when never written:
+ * enabled, nothing seen). Times in ms, 0 = never. */
+typedef struct st_store_channel_state_t {
+    const char *channel;
+    bool enabled;          /* false: the session is ended, nothing is claimed from the outbox */
+    int64_t verified_at;   /* the latest successful webhook handshake */
+    int64_t last_event_at; /* the latest webhook stored */
+    int64_t last_ok_at;    /* the latest call the remote API accepted */
+    const char *last_error;
+    int64_t last_error_at;
+} store_channel_state_t;
+
+/** A change of the state: each field left at its "keep" value is not written. */
+typedef struct st_store_channel_update_t {
+    int enabled;   /* -1 keep, 0, 1 */
+    bool verified; /* verified_at = now */
+    bool event;    /* last_event_at = now */
+    bool ok;       /* last_ok_at = now */
+    const char
+        *error; /* NULL keep; else last_error (cut to STORE_MAX_ERROR), last_error_at = now */
+} store_channel_update_t;
+
+typedef void (*store_inbox_cb)(void *cbdata, int status, const store_inbox_list_t *l);
+typedef void (*store_channel_state_cb)(void *cbdata, int status, const store_channel_state_t *st);
+
+/** Stores a received webhook body of `channel` under `key` (e.g. the hex SHA-256 of the body)
+ * unless that key is stored: cb gets the new id, or 0 if it was there (a redelivery). */
+int store_inbox_put(store_t *store, const char *channel, const char *key, const char *body,
+                    store_count_cb cb, void *cbdata);
+/** Marks an inbox entry processed. */
+int store_inbox_done(store_t *store, int64_t id, store_status_cb cb, void *cbdata);
+/** Unprocessed entries of `channel` with id > after_id, oldest first (what a restart finds). */
+int store_inbox_pending(store_t *store, const char *channel, int64_t after_id, size_t limit,
+                        store_inbox_cb cb, void *cbdata);
+/** Records the id the channel gave an outbound message (a WhatsApp wamid). -ENOENT no message,
+ * -EEXIST the id belongs to another message. */
+int store_desk_msg_set_external(store_t *store, int64_t message_id, const char *external_id,
+                                store_status_cb cb, void *cbdata);
+/** The message with that channel id, and its service. -ENOENT if none. */
+int store_desk_msg_find_external(store_t *store, const char *external_id, store_desk_msg_cb cb,
+                                 void *cbdata);
+/** The channel reported an accepted message undeliverable: a message still `sent` becomes
+ * failed. cb: 1 if it changed, 0 if not (already delivered, read or failed). */
+int store_desk_msg_fail(store_t *store, int64_t message_id, store_count_cb cb, void *cbdata);
+/** The state of `channel`. */
+int store_channel_state(store_t *store, const char *channel, store_channel_state_cb cb,
+                        void *cbdata);
+/** Changes the state of `channel`; cb gets the state after the write. */
+int store_channel_state_set(store_t *store, const char *channel, const store_channel_update_t *u,
+                            store_channel_state_cb cb, void *cbdata);
 
 /** Deep copies of desk results, freed with free() (one allocation each). */
 store_service_t *store_service_dup(const store_service_t *s);

@@ -96,6 +96,16 @@ typedef enum en_store_op_t {
     STORE_OP_ATT_GET,       /* a0 id, a1 user, a2 customer */
     STORE_OP_ATT_LIST,      /* a0 kind, ids messages */
     STORE_OP_ATT_LINK_DESK, /* a0 message, a1 user, a2 customer, ids attachments */
+    /* channels with a remote side (desk.h; store_channel.c, sqlite_channel.c, pg_channel.c) */
+    STORE_OP_INBOX_PUT,         /* s0 channel, s1 key, s2 body */
+    STORE_OP_INBOX_DONE,        /* a0 id */
+    STORE_OP_INBOX_PENDING,     /* s0 channel, a0 after id, a1 limit */
+    STORE_OP_DESK_MSG_EXTERNAL, /* a0 message, s0 external id */
+    STORE_OP_DESK_MSG_FIND,     /* s0 external id */
+    STORE_OP_DESK_MSG_FAIL,     /* a0 message */
+    STORE_OP_CHANNEL_STATE,     /* s0 channel */
+    STORE_OP_CHANNEL_STATE_SET, /* s0 channel, a0 enabled (-1 keep), a1 verified, a2 event,
+                                   a3 ok, s1 error or NULL */
     STORE_OP__COUNT
 } store_op_t;
 
@@ -143,6 +153,8 @@ struct st_store_req_t {
         store_outbox_list_t outbox;
         store_attachment_t att;
         store_attachment_list_t atts;
+        store_inbox_list_t inbox;
+        store_channel_state_t channel;
     } res;
     store_arena_t arena; /* holds the copies of the arguments and the results */
 };
@@ -182,8 +194,13 @@ int store__check_text(const char *s, size_t max, bool required);
 size_t store__clamp_limit(size_t limit);
 /** 0 if ids[0..n) are positive and distinct, else -EINVAL. */
 int store__check_ids(const int64_t *ids, size_t n);
+/** The length of the longest prefix of s of at most max bytes that does not cut a UTF-8
+ * sequence (error texts are cut, not refused: they are diagnostics). */
+size_t store__utf8_prefix(const char *s, size_t max);
 /** Runs the callback of a desk op for store__complete() (which then frees the request). */
 void store__desk_complete(store_req_t *req);
+/** The same for the channel operations (store_channel.c); called by store__desk_complete. */
+void store__channel_complete(store_req_t *req);
 /* positions of the service filter in req->ids (STORE_OP_DESK_SERVICE_LIST) */
 enum {
     DESK_F_STATUS,
@@ -231,7 +248,7 @@ extern const char store__desk_stats_sql[];
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6 /* 5: attachments (media), 6: whatsapp */
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

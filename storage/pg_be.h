@@ -78,6 +78,10 @@ void store__pg_read_user(store_req_t *r, const PGresult *res, int row, int c, st
 const char *store__pg_desk_sql(store_op_t op);
 int store__pg_desk_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
 int store__pg_desk_result(store_req_t *req, const PGresult *res);
+/* the same for the channel operations (pg_channel.c), reached through the desk's */
+const char *store__pg_channel_sql(store_op_t op);
+int store__pg_channel_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
+int store__pg_channel_result(store_req_t *req, const PGresult *res);
 
 /* The attachments' halves (pg_media.c; NULL/0/-EIO for other ops). */
 const char *store__pg_media_sql(store_op_t op);

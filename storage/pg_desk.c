@@ -24,8 +24,9 @@
     p ".id, " p ".customer_id, " p ".channel, " p ".status, " p ".attendant_id, " p                \
       ".created_at, " p ".assigned_at, " p ".first_response_at, " p ".last_activity_at, " p        \
       ".finished_at, " p ".finished_by, " p ".finish_reason, " p ".rating, " p                     \
-      ".rating_comment, " p ".rated_at, " p ".last_seq, k.name, k.email"
-#define SVC_N 18
+      ".rating_comment, " p ".rated_at, " p ".last_seq, k.name, k.email, " p ".last_inbound_at,"   \
+      " k.external_id"
+#define SVC_N 20
 #define DMSG(p)                                                                                    \
     p ".id, " p ".service_id, " p ".seq, " p ".direction, " p ".author_id, " p ".body, " p         \
       ".client_msg_id, " p ".created_at, " p ".state, " p ".state_at"
@@ -54,10 +55,12 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
              " cur AS (SELECT id FROM desk_services WHERE customer_id = $1::bigint"
              "   AND status = 'open'),"
              " bump AS (UPDATE desk_services SET last_seq = last_seq + 1,"
-             "   last_activity_at = $4::bigint WHERE id IN (SELECT id FROM cur) AND status = 'open'"
+             "   last_activity_at = $4::bigint, last_inbound_at = $4::bigint"
+             "   WHERE id IN (SELECT id FROM cur) AND status = 'open'"
              "   AND NOT EXISTS (SELECT 1 FROM dup) RETURNING *, false AS opened),"
              " opn AS (INSERT INTO desk_services (customer_id, channel, status, created_at,"
-             "   last_activity_at, last_seq) SELECT id, channel, 'open', $4::bigint, $4::bigint, 1"
+             "   last_activity_at, last_seq, last_inbound_at)"
+             "   SELECT id, channel, 'open', $4::bigint, $4::bigint, 1, $4::bigint"
              "   FROM cust WHERE NOT EXISTS (SELECT 1 FROM cur) AND NOT EXISTS (SELECT 1 FROM dup)"
              "   ON CONFLICT (customer_id) WHERE status = 'open' DO NOTHING"
              "   RETURNING *, true AS opened),"
@@ -186,10 +189,13 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "WITH c AS (UPDATE desk_outbox SET lease_until = $4::bigint + $2::bigint,"
         "   attempts = attempts + 1 WHERE id IN (SELECT id FROM desk_outbox"
         "   WHERE channel = $1::text AND status = 'pending' AND next_attempt_at <= $4::bigint"
-        "   AND (lease_until IS NULL OR lease_until <= $4::bigint) ORDER BY id"
+        "   AND (lease_until IS NULL OR lease_until <= $4::bigint) AND NOT EXISTS (SELECT 1"
+        "   FROM desk_channels c WHERE c.channel = $1::text AND c.enabled = 0) ORDER BY id"
         "   LIMIT $3::bigint FOR UPDATE SKIP LOCKED) RETURNING id, message_id, channel, attempts)"
         " SELECT c.id, c.message_id, m.service_id, s.customer_id, c.channel, k.external_id,"
-        " m.body, c.attempts FROM c JOIN desk_messages m ON m.id = c.message_id"
+        " m.body, c.attempts, COALESCE(m.external_id, ''), COALESCE(m.client_msg_id, '')"
+        " FROM c"
+        " JOIN desk_messages m ON m.id = c.message_id"
         " JOIN desk_services s ON s.id = m.service_id" KJOIN("s") " ORDER BY c.id",
     [STORE_OP_OUTBOX_SETTLE] =
         "WITH o AS (UPDATE desk_outbox SET status = CASE WHEN $2::boolean THEN 'sent'"
@@ -200,15 +206,26 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "   next_attempt_at = CASE WHEN $2::boolean THEN next_attempt_at"
         "   ELSE $6::bigint + $4::bigint END"
         "   WHERE id = $1::bigint AND status = 'pending' RETURNING message_id, status),"
-        " m AS (UPDATE desk_messages d SET state = CASE o.status WHEN 'sent' THEN 'delivered'"
-        "   ELSE 'failed' END, state_at = $6::bigint FROM o WHERE d.id = o.message_id"
-        "   AND o.status <> 'pending' AND d.state = 'sent')"
+        " m AS (UPDATE desk_messages d SET state = 'failed', state_at = $6::bigint FROM o"
+        "   WHERE d.id = o.message_id AND o.status = 'failed' AND d.state = 'sent')"
         " SELECT count(*) FROM o",
+    /* the channel's ids of messages */
+    [STORE_OP_DESK_MSG_EXTERNAL] = "UPDATE desk_messages SET external_id = $2::text"
+                                   " WHERE id = $1::bigint RETURNING id",
+    [STORE_OP_DESK_MSG_FIND] =
+        "SELECT " DMSG("m") ", " SVC("u") " FROM desk_messages m"
+                                          " JOIN desk_services u ON u.id = m.service_id" KJOIN(
+                                              "u") " WHERE m.external_id = $1::text",
+    [STORE_OP_DESK_MSG_FAIL] = "WITH f AS (UPDATE desk_messages SET state = 'failed',"
+                               " state_at = $2::bigint WHERE id = $1::bigint AND state = 'sent'"
+                               " RETURNING id) SELECT count(*) FROM f",
 };
 
 const char *store__pg_desk_sql(store_op_t op)
 {
-    return (size_t)op < STORE_OP__COUNT ? desk_sqls[op] : NULL;
+    if ((size_t)op < STORE_OP__COUNT && desk_sqls[op] != NULL)
+        return desk_sqls[op];
+    return store__pg_channel_sql(op);
 }
 
 /* ---- parameters ---- */
@@ -285,8 +302,17 @@ int store__pg_desk_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[0] = N(r->a[0]), v[1] = r->a[1] ? "true" : "false", v[2] = r->s[0];
         v[3] = N(r->a[2]), v[4] = N(r->a[3]), v[5] = now;
         return 6;
+    case STORE_OP_DESK_MSG_EXTERNAL:
+        v[0] = N(r->a[0]), v[1] = r->s[0];
+        return 2;
+    case STORE_OP_DESK_MSG_FIND:
+        v[0] = r->s[0];
+        return 1;
+    case STORE_OP_DESK_MSG_FAIL:
+        v[0] = N(r->a[0]), v[1] = now;
+        return 2;
     default:
-        return 0;
+        return store__pg_channel_params(r, v);
     }
 #undef N
 }
@@ -318,6 +344,8 @@ static void read_service(store_req_t *r, const PGresult *res, int row, int c, st
     s->last_seq = INT(row, c + 15);
     s->customer_name = TEXT(row, c + 16);
     s->customer_email = TEXT(row, c + 17);
+    s->last_inbound_at = INT(row, c + 18);
+    s->customer_external_id = TEXT(row, c + 19);
 }
 
 static void read_dmsg(store_req_t *r, const PGresult *res, int row, int c, store_desk_msg_t *m)
@@ -475,6 +503,8 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
             o[i].external_id = TEXT(i, 5);
             o[i].body = TEXT(i, 6);
             o[i].attempts = (int)INT(i, 7);
+            o[i].sent_id = TEXT(i, 8);
+            o[i].client_msg_id = TEXT(i, 9);
         }
         r->res.outbox.items = o;
         r->res.outbox.count = (size_t)n;
@@ -482,7 +512,18 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
     }
     case STORE_OP_OUTBOX_SETTLE:
         return n == 0 || INT(0, 0) == 0 ? -ENOENT : 0;
+    case STORE_OP_DESK_MSG_EXTERNAL:
+        return n == 0 ? -ENOENT : 0;
+    case STORE_OP_DESK_MSG_FIND:
+        if (n == 0)
+            return -ENOENT;
+        read_dmsg(r, res, 0, 0, &r->res.desk.msg);
+        read_service(r, res, 0, DMSG_N, &r->res.desk.svc);
+        return 0;
+    case STORE_OP_DESK_MSG_FAIL:
+        r->res.seq = n > 0 ? INT(0, 0) : 0;
+        return 0;
     default:
-        return -EIO;
+        return store__pg_channel_result(r, res);
     }
 }

@@ -184,4 +184,28 @@ const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
      " position INTEGER NOT NULL,"
      " PRIMARY KEY (message_id, attachment_id));"
      "CREATE INDEX desk_message_attachments_att ON desk_message_attachments(attachment_id);"},
+    {"whatsapp channel",
+     "ALTER TABLE desk_services ADD COLUMN last_inbound_at INTEGER;"
+     "UPDATE desk_services SET last_inbound_at = (SELECT max(m.created_at) FROM desk_messages m"
+     " WHERE m.service_id = desk_services.id AND m.direction = 'in');"
+     "ALTER TABLE desk_messages ADD COLUMN external_id TEXT;"
+     "CREATE UNIQUE INDEX desk_messages_external ON desk_messages(external_id)"
+     " WHERE external_id IS NOT NULL;"
+     "CREATE TABLE desk_inbox ("
+     " id INTEGER PRIMARY KEY,"
+     " channel TEXT NOT NULL,"
+     " event_key TEXT NOT NULL,"
+     " body TEXT NOT NULL,"
+     " received_at INTEGER NOT NULL,"
+     " processed_at INTEGER,"
+     " UNIQUE (channel, event_key));"
+     "CREATE INDEX desk_inbox_pending ON desk_inbox(channel, id) WHERE processed_at IS NULL;"
+     "CREATE TABLE desk_channels ("
+     " channel TEXT PRIMARY KEY,"
+     " enabled INTEGER NOT NULL DEFAULT 1,"
+     " verified_at INTEGER,"
+     " last_event_at INTEGER,"
+     " last_ok_at INTEGER,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " last_error_at INTEGER);"},
 };

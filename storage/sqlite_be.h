@@ -81,5 +81,7 @@ sqlite_op_fn store__sqlite_media_op(store_op_t op);
  * upload of `author` (the caller's savepoint then rolls everything back). */
 int store__sqlite_link_chat(sqlite_be_t *be, int64_t message_id, int64_t author, const int64_t *ids,
                             size_t n);
+/** The function running a channel op (sqlite_channel.c), NULL if `op` is not one. */
+sqlite_op_fn store__sqlite_channel_op(store_op_t op);
 
 #endif

@@ -12,7 +12,8 @@
 #define SVC_COLS                                                                                   \
     "s.id, s.customer_id, s.channel, s.status, s.attendant_id, s.created_at, s.assigned_at,"       \
     " s.first_response_at, s.last_activity_at, s.finished_at, s.finished_by, s.finish_reason,"     \
-    " s.rating, s.rating_comment, s.rated_at, s.last_seq, k.name, k.email"                         \
+    " s.rating, s.rating_comment, s.rated_at, s.last_seq, k.name, k.email, s.last_inbound_at,"     \
+    " k.external_id"                                                                               \
     " FROM desk_services s JOIN desk_customers k ON k.id = s.customer_id"
 #define DMSG_COLS                                                                                  \
     "id, service_id, seq, direction, author_id, body, client_msg_id, created_at, state, state_at"
@@ -54,6 +55,8 @@ static void read_service(store_arena_t *a, sqlite3_stmt *st, void *out)
     s->last_seq = col_int(st, 15);
     s->customer_name = store__sqlite_col_text(a, st, 16);
     s->customer_email = store__sqlite_col_text(a, st, 17);
+    s->last_inbound_at = col_int(st, 18);
+    s->customer_external_id = store__sqlite_col_text(a, st, 19);
 }
 
 static void read_dmsg(store_arena_t *a, sqlite3_stmt *st, void *out)
@@ -104,6 +107,8 @@ static void read_outbox(store_arena_t *a, sqlite3_stmt *st, void *out)
     o->external_id = store__sqlite_col_text(a, st, 5);
     o->body = store__sqlite_col_text(a, st, 6);
     o->attempts = (int)col_int(st, 7);
+    o->sent_id = store__sqlite_col_text(a, st, 8);
+    o->client_msg_id = store__sqlite_col_text(a, st, 9);
 }
 
 static int service_read(sqlite_be_t *be, store_req_t *r, int64_t id, store_service_t *out)
@@ -200,6 +205,9 @@ static int inbound(sqlite_be_t *be, store_req_t *r)
         rc = store__sqlite_scalar(be, create, "iii", I(now, now, r->a[0]), NULL, &sid);
         opened = rc == 0; /* -ENOENT: no such customer */
     }
+    if (rc == 0) /* the customer-service window (WhatsApp) runs from the customer's last word */
+        rc = store__sqlite_do(be, "UPDATE desk_services SET last_inbound_at = ? WHERE id = ?", "ii",
+                              I(now, sid), NULL, NULL);
     if (rc == 0)
         rc = append(be, r, sid, "in", 0, now);
     r->res.desk.svc.opened = opened;
@@ -482,10 +490,13 @@ static int outbox_claim(sqlite_be_t *be, store_req_t *r)
 {
 #define DUE                                                                                        \
     " o.channel = ? AND o.status = 'pending' AND o.next_attempt_at <= ?"                           \
-    " AND (o.lease_until IS NULL OR o.lease_until <= ?) ORDER BY o.id LIMIT ?"
+    " AND (o.lease_until IS NULL OR o.lease_until <= ?) AND NOT EXISTS (SELECT 1 FROM"             \
+    " desk_channels c WHERE c.channel = o.channel AND c.enabled = 0) ORDER BY o.id LIMIT ?"
     static const char sel[] =
         "SELECT o.id, o.message_id, m.service_id, s.customer_id, o.channel, k.external_id,"
-        " m.body, o.attempts + 1 FROM desk_outbox o JOIN desk_messages m ON m.id = o.message_id"
+        " m.body, o.attempts + 1, COALESCE(m.external_id, ''),"
+        " COALESCE(m.client_msg_id, '') FROM desk_outbox o JOIN "
+        "desk_messages m ON m.id = o.message_id"
         " JOIN desk_services s ON s.id = m.service_id"
         " JOIN desk_customers k ON k.id = s.customer_id WHERE" DUE;
     static const char upd[] = "UPDATE desk_outbox SET lease_until = ?, attempts = attempts + 1"
@@ -511,10 +522,8 @@ static int outbox_settle(sqlite_be_t *be, store_req_t *r)
         " done_at = CASE WHEN attempts >= ? THEN ? END, next_attempt_at = ?"
         " WHERE id = ? AND status = 'pending'";
     static const char msg[] =
-        "UPDATE desk_messages SET state = (SELECT CASE status WHEN 'sent' THEN 'delivered'"
-        "   ELSE 'failed' END FROM desk_outbox WHERE id = ?), state_at = ?"
-        " WHERE id = (SELECT message_id FROM desk_outbox WHERE id = ? AND status <> 'pending')"
-        " AND state = 'sent'";
+        "UPDATE desk_messages SET state = 'failed', state_at = ? WHERE id = (SELECT message_id"
+        " FROM desk_outbox WHERE id = ? AND status = 'failed') AND state = 'sent'";
     int64_t now = (int64_t)time_now_ms();
     int changes = 0;
     int rc;
@@ -526,7 +535,36 @@ static int outbox_settle(sqlite_be_t *be, store_req_t *r)
     if (rc == 0 && changes == 0)
         rc = -ENOENT;
     if (rc == 0)
-        rc = store__sqlite_do(be, msg, "iii", I(r->a[0], now, r->a[0]), NULL, NULL);
+        rc = store__sqlite_do(be, msg, "ii", I(now, r->a[0]), NULL, NULL);
+    return rc;
+}
+
+/* ---- the channel's ids of messages ---- */
+
+static int msg_external(sqlite_be_t *be, store_req_t *r)
+{
+    static const char sql[] = "UPDATE desk_messages SET external_id = ? WHERE id = ?";
+    int changes = 0;
+    int rc = store__sqlite_do(be, sql, "si", I(r->a[0]), S(r->s[0]), &changes);
+    return rc == 0 && changes == 0 ? -ENOENT : rc;
+}
+
+static int msg_find(sqlite_be_t *be, store_req_t *r)
+{
+    static const char sql[] = "SELECT " DMSG_COLS " FROM desk_messages WHERE external_id = ?";
+    int rc = store__sqlite_one(be, r, sql, "s", NULL, S(r->s[0]), read_dmsg, &r->res.desk.msg);
+    if (rc == 0)
+        rc = service_read(be, r, r->res.desk.msg.service_id, &r->res.desk.svc);
+    return rc;
+}
+
+static int msg_fail(sqlite_be_t *be, store_req_t *r)
+{
+    static const char sql[] =
+        "UPDATE desk_messages SET state = 'failed', state_at = ? WHERE id = ? AND state = 'sent'";
+    int changes = 0;
+    int rc = store__sqlite_do(be, sql, "ii", I((int64_t)time_now_ms(), r->a[0]), NULL, &changes);
+    r->res.seq = changes;
     return rc;
 }
 
@@ -577,7 +615,13 @@ sqlite_op_fn store__sqlite_desk_op(store_op_t op)
         return outbox_claim;
     case STORE_OP_OUTBOX_SETTLE:
         return outbox_settle;
+    case STORE_OP_DESK_MSG_EXTERNAL:
+        return msg_external;
+    case STORE_OP_DESK_MSG_FIND:
+        return msg_find;
+    case STORE_OP_DESK_MSG_FAIL:
+        return msg_fail;
     default:
-        return NULL;
+        return store__sqlite_channel_op(op);
     }
 }

@@ -91,6 +91,7 @@ void store__desk_complete(store_req_t *req)
         ((store_status_cb)req->cb)(d, st);
         break;
     default:
+        store__channel_complete(req);
         break;
     }
 }
@@ -397,18 +398,6 @@ int store_reset_use(store_t *store, const char *token_hash, const char *password
 
 /* ---- outbox ---- */
 
-/* The length of the longest prefix of s of at most max bytes that does not cut a UTF-8
- * sequence. */
-static size_t utf8_prefix(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max)
-        return n;
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    return max;
-}
-
 int store_outbox_claim(store_t *store, const char *channel, int64_t lease_ms, size_t limit,
                        store_outbox_cb cb, void *cbdata)
 {
@@ -436,6 +425,7 @@ int store_outbox_settle(store_t *store, int64_t outbox_id, bool ok, const char *
     store_req_t *req = ints_req(store, STORE_OP_OUTBOX_SETTLE, CB(cb), cbdata, outbox_id, ok,
                                 retry_ms, max_attempts);
     if (error != NULL) /* cut, on a UTF-8 boundary, rather than refuse: it is a diagnostic */
-        req->s[0] = store__arena_strndup(&req->arena, error, utf8_prefix(error, STORE_MAX_ERROR));
+        req->s[0] =
+            store__arena_strndup(&req->arena, error, store__utf8_prefix(error, STORE_MAX_ERROR));
     return store__req_submit(req);
 }

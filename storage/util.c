@@ -192,7 +192,8 @@ store_msg_state_t store__msg_state_parse(const char *s)
 store_service_t *store_service_dup(const store_service_t *s)
 {
     size_t extra = str_size(s->channel) + str_size(s->finish_reason) + str_size(s->rating_comment) +
-                   str_size(s->customer_name) + str_size(s->customer_email);
+                   str_size(s->customer_name) + str_size(s->customer_email) +
+                   str_size(s->customer_external_id);
     store_service_t *c = xmalloc(sizeof(*c) + extra);
     char *pos = (char *)(c + 1);
     *c = *s;
@@ -201,6 +202,7 @@ store_service_t *store_service_dup(const store_service_t *s)
     c->rating_comment = put_str(&pos, s->rating_comment);
     c->customer_name = put_str(&pos, s->customer_name);
     c->customer_email = put_str(&pos, s->customer_email);
+    c->customer_external_id = put_str(&pos, s->customer_external_id);
     return c;
 }
 
@@ -215,4 +217,14 @@ store_desk_msg_t *store_desk_msg_dup(const store_desk_msg_t *m)
     c->attachments = NULL; /* borrowed by the original: not copied */
     c->attachment_count = 0;
     return c;
+}
+
+size_t store__utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
 }

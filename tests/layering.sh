@@ -13,7 +13,7 @@
 # Usage: tests/layering.sh [ROOT]   (ROOT: the repository root, default .)
 root=${1:-.}
 status=0
-services='auth|chat|apps|channels|desk|media'
+services='auth|chat|apps|channels|desk|media|outbound'
 
 # check FOLDER FORBIDDEN-REGEX: FOLDER must not include "<match>/..." for a match of the regex.
 check() {
@@ -32,6 +32,8 @@ check socketio 'storage|redis|src'
 check storage 'engineio|socketio|redis|src'
 check redis 'storage|src'
 check src/core "src/($services|server)"
+# src/outbound (outbound HTTP on libcurl) stands on base alone: any service may use it
+check src/outbound 'engineio|socketio|storage|redis|src/(core|auth|chat|apps|channels|desk|media|server)'
 for s in auth chat apps channels desk media; do
     check "src/$s" 'src/server'
 done

@@ -65,6 +65,12 @@ const ROUTES = [
   "GET /v1/api/desk/stats",
   "GET /v1/api/desk/stats.csv",
   "POST /v1/api/widget/sessions",
+  // the WhatsApp channel (src/desk/rest_channels.c, src/channels/whatsapp.c)
+  "GET /v1/api/desk/channels",
+  "PATCH /v1/api/desk/channels/whatsapp",
+  "POST /v1/api/desk/services/{id}/template",
+  "GET /v1/api/whatsapp/webhook",
+  "POST /v1/api/whatsapp/webhook",
 ];
 
 // documentation does not depend on the storage backend: the first one (none for the reference)

@@ -8,6 +8,9 @@
  *   widget.c   the web chat widget: visitor tokens (signed, no account) and the Socket.IO
  *              namespace /support (docs/desk.md). Delivers synchronously (an emit to the
  *              customer's room, all nodes through the adapter).
+ *   whatsapp.c the WhatsApp Cloud API (docs/desk.md "WhatsApp"): the signed webhook (stored in
+ *              the inbox before it is answered, then processed), sends from the outbox through
+ *              src/outbound (libcurl on the loop); wa_wire.c is its wire format without I/O.
  *
  * A channel that delivers through a remote API (WhatsApp, later) sets SRV_CHANNEL_CAP_OUTBOX: the
  * desk then writes an outbox entry in the same transaction as the message (store_outbox_* in
@@ -30,6 +33,7 @@
 #include <uv.h>
 
 #include "socketio/socketio.h"
+#include "src/core/core.h"
 #include "storage/desk.h"
 
 /* What a channel can do besides delivering text (srv_channel_ops_t.caps). */
@@ -67,14 +71,25 @@ typedef struct st_srv_channel_host_t {
     /** The customer saw the outbound messages of `service_id` up to `seq`. */
     void (*on_read)(void *data, srv_channel_t *ch, int64_t customer_id, int64_t service_id,
                     int64_t seq);
+    /** The remote side reported on outbound message `message_id` (seq `seq`, 0 if unknown) of
+     * `service_id`: DELIVERED or READ (this one and the earlier ones), or FAILED with `error`
+     * (the outbox gave up, or the remote side could not deliver what it had accepted). The desk
+     * stores it and tells the staff (message:status). */
+    void (*on_status)(void *data, srv_channel_t *ch, int64_t service_id, int64_t message_id,
+                      int64_t seq, store_msg_state_t state, const char *error);
 } srv_channel_host_t;
+
+/** What a channel reports of itself for the admin page (describe / set_enabled): `obj` is the
+ * channel's entry of GET /v1/api/desk/channels (borrowed), NULL with a negative errno. */
+typedef void (*srv_channel_state_done)(void *cbdata, int status, json_t *obj);
 
 /** The vtable of a channel. */
 typedef struct st_srv_channel_ops_t {
     const char *name; /* stored in desk_customers.channel / desk_services.channel: "widget" */
     unsigned caps;    /* SRV_CHANNEL_CAP_* */
     /** Delivers a stored outbound (or, for multi-device customers, inbound echo) message of
-     * service `svc` to its customer. `msg` and `svc` are borrowed. */
+     * service `svc` to its customer. `msg` and `svc` are borrowed. For a CAP_OUTBOX channel the
+     * message is in the outbox already: this only nudges the channel to drain it now. */
     void (*deliver)(srv_channel_t *ch, const store_service_t *svc, const store_desk_msg_t *msg);
     /** Tells the customer an attendant is typing (CAP_TYPING). */
     void (*typing)(srv_channel_t *ch, int64_t customer_id, int64_t service_id, bool typing);
@@ -86,6 +101,13 @@ typedef struct st_srv_channel_ops_t {
                     store_msg_state_t state);
     /** Frees the channel (NULL-safe at the call site). */
     void (*free)(srv_channel_t *ch);
+    /** The customer-service window (ms after the customer's last message in which free text may
+     * be sent; WhatsApp: 24 h), 0 = none. */
+    int64_t window_ms;
+    /** Optional (NULL: not shown to admins): the channel's state, for the admin page. */
+    void (*describe)(srv_channel_t *ch, srv_channel_state_done done, void *cbdata);
+    /** Optional: starts (true) or ends (false) the channel's session; `done` gets the state. */
+    void (*set_enabled)(srv_channel_t *ch, bool enabled, srv_channel_state_done done, void *cbdata);
 } srv_channel_ops_t;
 
 struct st_srv_channel_t {
@@ -109,6 +131,26 @@ srv_channel_t *srv_widget_new(uv_loop_t *loop, store_t *store, sio_server_t *io,
 
 /** A new visitor token (free() it) for customer `customer_id`, or NULL. */
 char *srv_widget_issue_token(srv_channel_t *widget, int64_t customer_id);
+
+/* ---- WhatsApp Cloud API (whatsapp.c) ---- */
+
+#define SRV_WHATSAPP_WINDOW_MS (24LL * 3600 * 1000) /* Meta's customer-service window */
+
+/** Creates the WhatsApp channel from the --whatsapp-* options: 0 with *out NULL when
+ * --whatsapp-phone-number-id is unset (no channel), 0 with the channel, or -EINVAL (logged) when
+ * the configuration is incomplete (token, app secret, verify token) or the token file cannot be
+ * read (blocking: before uv_run). `conf`, `store` and `host` are borrowed and outlive it. */
+int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
+                     const srv_channel_host_t *host, srv_channel_t **out);
+/** Registers the webhook /v1/api/whatsapp/webhook on `http` (before listening). */
+int srv_whatsapp_register_routes(srv_channel_t *wa, srv_http_t *http);
+/** Starts the work: the webhooks a crash left unprocessed, the outbox drain. */
+void srv_whatsapp_start(srv_channel_t *wa);
+/** The configured template ("name", and its language in *lang), or NULL if none. */
+const char *srv_whatsapp_template(const srv_channel_t *wa, const char **lang);
+/** The client id prefix of a template send: the outbox sends the configured template for a
+ * message whose client id starts with it, free text otherwise. */
+#define SRV_WHATSAPP_TEMPLATE_PREFIX "wa-template:"
 
 /** Frees any channel. NULL is a no-op. */
 void srv_channel_free(srv_channel_t *ch);

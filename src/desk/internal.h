@@ -56,6 +56,7 @@ struct st_srv_desk_t {
     srv_channel_t *channels[DESK_MAX_CHANNELS];
     size_t n_channels;
     srv_channel_t *widget;    /* channels[0] */
+    srv_channel_t *whatsapp;  /* channels[1] if --whatsapp-phone-number-id is set, else NULL */
     desk_op_t *ops;           /* in flight (doubly linked) */
     desk_rt_t *rt;            /* the /desk namespace, NULL without Socket.IO */
     uv_timer_t idle_timer;    /* the idle-close sweep */
@@ -161,6 +162,17 @@ void desk_services_finish(desk_op_t *op);
 void desk_stats(desk_op_t *op);
 void desk_stats_csv(desk_op_t *op);
 void desk_widget_session(desk_op_t *op);
+/** The store's callback of an answer (text or template): delivery, events, 201 (200 for a
+ * retried clientMsgId) {message, service, duplicate}. */
+void desk_on_answered(void *cbdata, int status, const store_desk_msg_t *m,
+                      const store_service_t *svc);
+/* the channels of the admin page and WhatsApp's template (rest_channels.c) */
+void desk_channels_list(desk_op_t *op);
+void desk_channels_update(desk_op_t *op);
+void desk_services_template(desk_op_t *op);
+/** The channel's customer-service window is closed for `svc` (WhatsApp: 24 h after the
+ * customer's last message): free text is refused with 409 outside_window. */
+bool desk_window_closed(srv_desk_t *desk, const store_service_t *svc);
 
 /* ---- service.c: the desk's actions, shared by REST, /desk events and timers ---- */
 

@@ -444,6 +444,17 @@ static const srv_json_field_t f_message[] = {
      .nullable = true,
      .check = srv_check_ascii_id},
 };
+static const srv_json_field_t f_channel[] = {
+    {.name = "enabled", .type = SRV_JSON_BOOL, .required = true},
+};
+static const srv_json_field_t f_template[] = {
+    {.name = "clientMsgId",
+     .type = SRV_JSON_STRING,
+     .min = 1,
+     .max = 40,
+     .nullable = true,
+     .check = srv_check_ascii_id},
+};
 static const srv_json_field_t f_empty[] = {
     {.name = "-", .type = SRV_JSON_BOOL}, /* no field is accepted: "-" cannot be sent */
 };
@@ -494,6 +505,10 @@ static const route_def_t defs[] = {
     {"GET", D "/stats", desk_stats, ACCESS_ADMIN, NULL, 0, false},
     {"GET", D "/stats.csv", desk_stats_csv, ACCESS_ADMIN, NULL, 0, false},
     {"POST", "/v1/api/widget/sessions", desk_widget_session, ACCESS_PUBLIC, F(session), true},
+    /* channels (rest_channels.c) */
+    {"GET", D "/channels", desk_channels_list, ACCESS_ADMIN, NULL, 0, false},
+    {"PATCH", D "/channels/whatsapp", desk_channels_update, ACCESS_ADMIN, F(channel), false},
+    {"POST", D "/services/:id/template", desk_services_template, ACCESS_STAFF, F(template), true},
 };
 #undef D
 #undef F

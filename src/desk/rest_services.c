@@ -224,8 +224,8 @@ void desk_services_take(desk_op_t *op)
 
 /* ---- answer ---- */
 
-static void on_answered(void *cbdata, int status, const store_desk_msg_t *m,
-                        const store_service_t *svc)
+void desk_on_answered(void *cbdata, int status, const store_desk_msg_t *m,
+                      const store_service_t *svc)
 {
     desk_op_t *op = cbdata;
     if (status == -EACCES && op->desk != NULL) {
@@ -252,7 +252,7 @@ static void on_stored_reply(void *cbdata, int status, const store_desk_msg_t *m,
     if (!desk_op_proceed(op, status))
         return;
     srv_media_send_check(op->body, ids, &n, &msg);
-    desk_attach(op->desk, m, svc, op->user_id, 0, ids, n, on_answered, op);
+    desk_attach(op->desk, m, svc, op->user_id, 0, ids, n, desk_on_answered, op);
 }
 
 /* The attachments are the attendant's own uploads (or there are none): store the reply. */
@@ -260,7 +260,7 @@ static void on_owned(void *cbdata, int status)
 {
     desk_op_t *op = cbdata;
     if (status == -EACCES) {
-        on_answered(op, status, NULL, NULL);
+        desk_on_answered(op, status, NULL, NULL);
         return;
     }
     if (!desk_op_proceed(op, status))
@@ -290,6 +290,11 @@ static void message_loaded(desk_op_t *op)
     }
     if (!own_or_admin(op, "take the service before answering"))
         return;
+    if (desk_window_closed(op->desk, op->svc)) {
+        desk_reply_error(op, 409, "outside_window",
+                         "the customer wrote more than 24 hours ago: send the template");
+        return;
+    }
     int64_t ids[STORE_MAX_ATTACH];
     size_t n;
     const char *msg;

@@ -64,7 +64,7 @@ void desk_after_outbound(srv_desk_t *desk, const store_service_t *svc, const sto
                       json_pack("{s:I,s:o,s:o}", "serviceId", (json_int_t)svc->id, "message",
                                 desk_json_message(m), "service", desk_json_service(svc)));
     srv_channel_t *ch = desk_channel(desk, svc->channel);
-    if (ch != NULL && !(ch->ops->caps & SRV_CHANNEL_CAP_OUTBOX))
+    if (ch != NULL) /* an outbox channel: a nudge to drain the entry written with the message */
         ch->ops->deliver(ch, svc, m);
 }
 
@@ -315,6 +315,71 @@ static void host_read(void *data, srv_channel_t *ch, int64_t customer_id, int64_
         desk_op_free(op);
 }
 
+/* a report of the channel on one of its outbound messages: n[0] message, n[1] seq, n[2] state,
+ * text the error */
+static void status_notify(desk_op_t *op)
+{
+    store_msg_state_t st = (store_msg_state_t)op->n[2];
+    json_t *p = json_pack("{s:I,s:s,s:s}", "serviceId", (json_int_t)op->svc->id, "direction", "out",
+                          "state", store_msg_state_name(st));
+    if (op->n[1] > 0)
+        json_object_set_new(p, st == STORE_MSG_FAILED ? "seq" : "upToSeq", json_integer(op->n[1]));
+    if (st == STORE_MSG_FAILED)
+        json_object_set_new(p, "messageId", json_integer(op->n[0]));
+    if (st == STORE_MSG_FAILED)
+        json_object_set_new(p, "error",
+                            json_pack("{s:s,s:s}", "code", "delivery_failed", "message", op->text));
+    desk_notify_about(op->desk, "message:status", op->svc, 0, p);
+    desk_op_free(op);
+}
+
+static void on_status_stored(void *cbdata, int status, int64_t n)
+{
+    desk_op_t *op = cbdata;
+    bool failed = op->n[2] == STORE_MSG_FAILED;
+    if (op->desk == NULL || status != 0 || (!failed && n == 0)) { /* nothing moved */
+        desk_op_free(op);
+        return;
+    }
+    if (!failed)
+        op->n[1] = n; /* the highest seq that moved */
+    status_notify(op);
+}
+
+static void on_status_service(void *cbdata, int status, const store_service_t *svc)
+{
+    desk_op_t *op = cbdata;
+    if (op->desk == NULL || status != 0) {
+        desk_op_free(op);
+        return;
+    }
+    op->svc = store_service_dup(svc);
+    int rc = op->n[2] == STORE_MSG_FAILED
+                 ? store_desk_msg_fail(op->desk->store, op->n[0], on_status_stored, op)
+                 : store_desk_mark(op->desk->store, svc->id, STORE_DESK_OUT, op->n[1],
+                                   (store_msg_state_t)op->n[2], on_status_stored, op);
+    if (rc != 0)
+        desk_op_free(op);
+}
+
+static void host_status(void *data, srv_channel_t *ch, int64_t service_id, int64_t message_id,
+                        int64_t seq, store_msg_state_t state, const char *error)
+{
+    srv_desk_t *desk = data;
+    UNUSED(ch);
+    if (state != STORE_MSG_DELIVERED && state != STORE_MSG_READ && state != STORE_MSG_FAILED)
+        return;
+    if (state != STORE_MSG_FAILED && seq <= 0)
+        return;
+    desk_op_t *op = desk_op_new(desk);
+    op->n[0] = message_id;
+    op->n[1] = seq;
+    op->n[2] = state;
+    snprintf(op->text, sizeof(op->text), "%s", error != NULL ? error : "");
+    if (store_desk_service_get(desk->store, service_id, on_status_service, op) != 0)
+        desk_op_free(op);
+}
+
 /* ---- deactivation ---- */
 
 static void on_unqueued(void *cbdata, int status, const store_service_t *svc)
@@ -443,6 +508,8 @@ void srv_desk_start(srv_desk_t *desk)
         log_error(DESK_LOG, "could not count the admins");
         desk_op_free(op);
     }
+    if (desk->whatsapp != NULL)
+        srv_whatsapp_start(desk->whatsapp);
     if (desk->idle_close_ms > 0) {
         uint64_t every = desk->idle_close_ms / 4;
         if (every > 30000)
@@ -454,25 +521,6 @@ void srv_desk_start(srv_desk_t *desk)
 }
 
 /* ---- life ---- */
-
-/* Reads the password file (blocking: before uv_run). Trailing newlines are dropped. */
-static char *read_password_file(const char *path)
-{
-    char buf[DESK_PASSWORD_MAX * 4 + 2];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n < 0)
-        return NULL;
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-        n--;
-    buf[n] = '\0';
-    char *pw = n >= DESK_PASSWORD_MIN && (size_t)n <= sizeof(buf) - 2 ? xstrdup(buf) : NULL;
-    sodium_memzero(buf, sizeof(buf));
-    return pw;
-}
 
 srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
                          sio_server_t *io, srv_chat_t *chat)
@@ -492,7 +540,8 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
             log_error(DESK_LOG, "--admin-username needs --admin-password-file");
             return NULL;
         }
-        admin_pw = read_password_file(conf->admin_password_file);
+        admin_pw = srv_read_secret_file(conf->admin_password_file, DESK_PASSWORD_MIN,
+                                        DESK_PASSWORD_MAX * 4);
         if (admin_pw == NULL) {
             log_error(DESK_LOG, "cannot read a password of %d to %d characters from %s",
                       DESK_PASSWORD_MIN, DESK_PASSWORD_MAX, conf->admin_password_file);
@@ -518,7 +567,8 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
                                       .on_inbound = host_inbound,
                                       .on_rating = host_rating,
                                       .on_typing = host_typing,
-                                      .on_read = host_read};
+                                      .on_read = host_read,
+                                      .on_status = host_status};
     desk->widget =
         srv_widget_new(loop, store, io, desk->visitor_key, sizeof(desk->visitor_key), &desk->host);
     desk->channels[desk->n_channels++] = desk->widget;
@@ -527,7 +577,21 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
     uv_timer_init(loop, &desk->idle_timer);
     desk->idle_timer.data = desk;
     desk->idle_timer_open = true;
+    if (srv_whatsapp_new(loop, conf, store, &desk->host, &desk->whatsapp) != 0) {
+        srv_desk_free(desk);
+        return NULL;
+    }
+    if (desk->whatsapp != NULL)
+        desk->channels[desk->n_channels++] = desk->whatsapp;
     return desk;
+}
+
+static int whatsapp_off(h2o_req_t *req, void *data)
+{
+    UNUSED(data);
+    srv_http_send_error(req, 404, "no-store", "channel_not_configured",
+                        "WhatsApp is not configured (--whatsapp-phone-number-id)");
+    return 0;
 }
 
 int srv_desk_register_routes(srv_desk_t *desk, srv_http_t *http)
@@ -535,6 +599,10 @@ int srv_desk_register_routes(srv_desk_t *desk, srv_http_t *http)
     int rc = srv_http_add_handler(http, "/v1/api/desk", desk_rest_handle, desk);
     if (rc == 0)
         rc = srv_http_add_handler(http, "/v1/api/widget", desk_rest_handle, desk);
+    if (rc == 0 && desk->whatsapp != NULL)
+        rc = srv_whatsapp_register_routes(desk->whatsapp, http);
+    else if (rc == 0) /* the webhook's path says why it is not there */
+        rc = srv_http_add_handler(http, "/v1/api/whatsapp", whatsapp_off, desk);
     return rc;
 }
 

@@ -664,7 +664,7 @@ STORE_TEST(desk_outbox_claims_leases_retries_and_fails)
     cr_expect_eq(r->count, 0, "failed for good");
     DRUN(r, store_desk_messages, sid, 0, 10, msgs_cb);
     cr_assert_geq(r->count, 3);
-    cr_expect_eq(r->msgs[1]->state, STORE_MSG_DELIVERED);
+    cr_expect_eq(r->msgs[1]->state, STORE_MSG_SENT, "accepted: its receipts move it on");
     cr_expect_eq(r->msgs[2]->state, STORE_MSG_FAILED);
     cr_expect_eq(r->msgs[2]->id, m2->msg->id);
     cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_outbox WHERE status = 'failed'"
@@ -679,4 +679,101 @@ STORE_TEST(desk_outbox_claims_leases_retries_and_fails)
     cr_assert_eq(r->count, 1);
     cr_expect_eq(r->outbox[0].message_id, m3->msg->id);
     cr_expect_eq(r->outbox[0].attempts, 2);
+}
+
+static void state_cb(void *d, int status, const store_channel_state_t *st)
+{
+    dres_t *r = d;
+    done(r, status);
+    if (st != NULL) {
+        r->n = st->enabled;
+        r->count = (size_t)(st->verified_at > 0) | (size_t)(st->last_event_at > 0) << 1 |
+                   (size_t)(st->last_ok_at > 0) << 2 | (size_t)(st->last_error_at > 0) << 3;
+        snprintf(r->cust_ext, sizeof(r->cust_ext), "%s", st->last_error);
+    }
+}
+
+static void inbox_cb(void *d, int status, const store_inbox_list_t *l)
+{
+    dres_t *r = d;
+    done(r, status);
+    if (l != NULL) {
+        r->count = l->count;
+        r->n = l->count > 0 ? l->items[0].id : 0;
+        if (l->count > 0)
+            snprintf(r->cust_ext, sizeof(r->cust_ext), "%s", l->items[0].body);
+    }
+}
+
+STORE_TEST(desk_inbox_stores_a_webhook_once_and_lists_the_unprocessed)
+{
+    dres_t *r;
+    DRUN(r, store_inbox_put, "whatsapp", "k1", "{\"a\":1}", count_cb);
+    cr_assert_eq(r->base.status, 0);
+    int64_t id = r->n;
+    cr_assert_gt(id, 0);
+    DRUN(r, store_inbox_put, "whatsapp", "k1", "{\"a\":1}", count_cb);
+    cr_expect_eq(r->n, 0, "a redelivery is stored once");
+    DRUN(r, store_inbox_put, "widget", "k1", "{}", count_cb);
+    cr_expect_gt(r->n, 0, "keys are per channel");
+    DRUN(r, store_inbox_pending, "whatsapp", 0, 10, inbox_cb);
+    cr_assert_eq(r->count, 1);
+    cr_expect_eq(r->n, id);
+    cr_expect_str_eq(r->cust_ext, "{\"a\":1}");
+    DRUN(r, store_inbox_done, id, status_cb);
+    cr_expect_eq(r->base.status, 0);
+    DRUN(r, store_inbox_pending, "whatsapp", 0, 10, inbox_cb);
+    cr_expect_eq(r->count, 0);
+}
+
+STORE_TEST(desk_external_ids_find_and_fail_outbound_messages)
+{
+    int64_t c = customer("15550001"), a = staff("ann", STORE_USER_ROLE_AGENT);
+    int64_t sid = in(c, "hello", "wamid.IN1")->svc->id;
+    dres_t *m = out(sid, a, "hi", "o1", true);
+    dres_t *r;
+    DRUN(r, store_desk_msg_set_external, m->msg->id, "wamid.OUT1", status_cb);
+    cr_assert_eq(r->base.status, 0);
+    DRUN(r, store_desk_msg_set_external, 999999, "wamid.X", status_cb);
+    cr_expect_eq(r->base.status, -ENOENT);
+    DRUN(r, store_desk_msg_find_external, "wamid.OUT1", msg_cb);
+    cr_assert_eq(r->base.status, 0);
+    cr_expect_eq(r->msg->id, m->msg->id);
+    cr_expect_eq(r->svc->id, sid);
+    cr_expect_str_eq(r->svc->customer_external_id, "15550001");
+    cr_expect_gt(r->svc->last_inbound_at, 0, "the window's clock");
+    DRUN(r, store_desk_msg_find_external, "wamid.NONE", msg_cb);
+    cr_expect_eq(r->base.status, -ENOENT);
+    /* the claim says an earlier attempt was accepted */
+    DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
+    cr_assert_eq(r->count, 1);
+    DRUN(r, store_desk_msg_fail, m->msg->id, count_cb);
+    cr_expect_eq(r->n, 1);
+    DRUN(r, store_desk_msg_fail, m->msg->id, count_cb);
+    cr_expect_eq(r->n, 0, "failed once");
+}
+
+STORE_TEST(desk_channel_state_defaults_and_a_disabled_channel_is_not_claimed)
+{
+    dres_t *r;
+    DRUN(r, store_channel_state, "widget", state_cb);
+    cr_assert_eq(r->base.status, 0);
+    cr_expect_eq(r->n, 1, "enabled by default");
+    cr_expect_eq(r->count, 0);
+    store_channel_update_t u = {.enabled = 0, .verified = true, .error = "HTTP 500"};
+    DRUN(r, store_channel_state_set, "widget", &u, state_cb);
+    cr_expect_eq(r->n, 0);
+    cr_expect_eq(r->count, 1 | 8);
+    cr_expect_str_eq(r->cust_ext, "HTTP 500");
+    int64_t c = customer("v9"), a = staff("bob", STORE_USER_ROLE_AGENT);
+    int64_t sid = in(c, "x", NULL)->svc->id;
+    out(sid, a, "queued", "q1", true);
+    DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
+    cr_expect_eq(r->count, 0, "the session is ended");
+    store_channel_update_t on = {.enabled = 1, .event = true, .ok = true};
+    DRUN(r, store_channel_state_set, "widget", &on, state_cb);
+    cr_expect_eq(r->n, 1);
+    cr_expect_eq(r->count, 1 | 2 | 4 | 8, "the error stays until replaced");
+    DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
+    cr_expect_eq(r->count, 1);
 }

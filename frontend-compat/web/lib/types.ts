@@ -284,15 +284,6 @@ export interface DeskUser {
   lastSeenAt: number | null;
 }
 
-export interface Attachment {
-  id: number | string;
-  name: string;
-  type: string;
-  size: number;
-  url: string;
-  thumbUrl?: string;
-}
-
 export interface Customer {
   id: number;
   name: string;
@@ -378,14 +369,50 @@ export interface DeskStats {
   attendants: AttendantFigures[];
 }
 
+/* ---- the desk's WhatsApp channel (docs/desk.md "WhatsApp"; the wa helper's block) ---- */
+
+/** One entry of GET /v1/api/desk/channels (admin) and of PATCH /desk/channels/whatsapp's
+ * `channel`. Times are ms since the epoch, null if never. */
 export interface DeskChannel {
-  id: string;
+  id: "whatsapp";
   name: string;
+  /** false: sioc runs without --whatsapp-phone-number-id */
+  configured: boolean;
+  /** the session is started: replies are sent */
   enabled: boolean;
+  /** enabled and the latest Graph API call went through */
   connected: boolean;
   webhookVerified: boolean;
   lastEventAt: number | null;
   lastError: string | null;
+  lastErrorAt: number | null;
+  lastOkAt: number | null;
+  phoneNumberId: string | null;
+  /** the template offered outside the 24-hour window */
+  template: string | null;
+}
+
+export interface DeskChannelList {
+  channels: DeskChannel[];
+}
+
+/** What a desk service carries for its channel (added to the service JSON). */
+export interface DeskServiceChannelFields {
+  lastInboundAt: number | null;
+  /** WhatsApp: after this, free text is refused (409 outside_window); send the template */
+  windowClosesAt: number | null;
+  /** customer.phone: E.164 (+digits) for WhatsApp customers (tel: / wa.me links), else null */
+  customer: { phone: string | null };
+}
+
+/** message:status on /desk when a WhatsApp message could not be delivered. */
+export interface DeskMessageFailedEvent {
+  serviceId: number;
+  direction: "out";
+  state: "failed";
+  messageId: number;
+  seq?: number;
+  error: { code: "delivery_failed"; message: string };
 }
 
 export interface WidgetSession {
