@@ -87,6 +87,11 @@ int store__pg_channel_result(store_req_t *req, const PGresult *res);
 const char *store__pg_media_sql(store_op_t op);
 int store__pg_media_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
 int store__pg_media_result(store_req_t *req, const PGresult *res);
+/** True for the attachment ops (STORE_OP_ATT_*), which pg_media.c runs. */
+static inline bool store__pg_is_media_op(store_op_t op)
+{
+    return op >= STORE_OP_ATT_CREATE && op <= STORE_OP_ATT_LINK_DESK;
+}
 
 /** Connection parameters for libpq from a URL: keyword/value arrays (static storage + url). */
 void store__pg_conninfo(const char *url, const char *kw[4], const char *val[4]);

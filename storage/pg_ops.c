@@ -338,8 +338,8 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[0] = id_array(r);
         return 1;
     default:
-        return r->op >= STORE_OP_ATT_CREATE ? store__pg_media_params(r, v)
-                                            : store__pg_desk_params(r, v);
+        return store__pg_is_media_op(r->op) ? store__pg_media_params(r, v)
+                                             : store__pg_desk_params(r, v);
     }
     return 0;
 }
@@ -603,8 +603,8 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         r->res.seq = col_int(res, 0, 0);
         return 0;
     default:
-        return r->op >= STORE_OP_ATT_CREATE ? store__pg_media_result(r, res)
-                                            : store__pg_desk_result(r, res);
+        return store__pg_is_media_op(r->op) ? store__pg_media_result(r, res)
+                                             : store__pg_desk_result(r, res);
     }
     return -EIO;
 }

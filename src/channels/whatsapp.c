@@ -317,8 +317,8 @@ static void on_customer(void *cbdata, int status, const store_customer_t *c)
                      (int)ev_int(ev, "rating"), NULL, on_rated, j);
         return;
     }
-    h->on_inbound(h->data, &j->w->ch, c->id, ev_str(ev, "body"), ev_str(ev, "id"), on_inbound_done,
-                  j);
+    h->on_inbound(h->data, &j->w->ch, c->id, ev_str(ev, "body"), ev_str(ev, "id"), NULL, 0,
+                  on_inbound_done, j);
 }
 
 static void status_find(wa_job_t *j);
