@@ -339,7 +339,7 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         return 1;
     default:
         return store__pg_is_media_op(r->op) ? store__pg_media_params(r, v)
-                                             : store__pg_desk_params(r, v);
+                                            : store__pg_desk_params(r, v);
     }
     return 0;
 }
@@ -604,7 +604,7 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         return 0;
     default:
         return store__pg_is_media_op(r->op) ? store__pg_media_result(r, res)
-                                             : store__pg_desk_result(r, res);
+                                            : store__pg_desk_result(r, res);
     }
     return -EIO;
 }
