@@ -516,6 +516,13 @@ function Channels() {
                 {c.connected ? "Connected" : "Not connected"} · webhook {c.webhookVerified ? "verified" : "not verified"}
                 {c.lastEventAt ? ` · last event ${clock(c.lastEventAt)}` : ""}
               </div>
+              {c.phoneNumberId || c.template ? (
+                <div className={styles.sub}>
+                  {c.phoneNumberId ? `Phone number id ${c.phoneNumberId}` : ""}
+                  {c.phoneNumberId && c.template ? " · " : ""}
+                  {c.template ? `template ${c.template}` : ""}
+                </div>
+              ) : null}
               {c.lastError ? <div className={form.error}>Last error: {c.lastError}</div> : null}
             </div>
             <label className={form.check}>

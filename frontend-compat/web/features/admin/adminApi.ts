@@ -71,8 +71,9 @@ export const adminApi = admin.injectEndpoints({
         const r = await baseQuery("/desk/channels");
         if (r.error?.status === 404) return { data: { channels: [], configured: false } };
         if (r.error) return { error: r.error };
-        const d = r.data as { channels: DeskChannel[] };
-        return { data: { channels: d.channels ?? [], configured: true } };
+        // a channel sioc runs without (no --whatsapp-phone-number-id) is listed as configured: false
+        const channels = ((r.data as { channels?: DeskChannel[] }).channels ?? []).filter((c) => c.configured !== false);
+        return { data: { channels, configured: channels.length > 0 } };
       },
       providesTags: ["DeskChannels"],
     }),
