@@ -319,6 +319,11 @@ for (const backend of backends()) {
       const bad = await api(server, "PATCH", "/v1/api/desk/channels/whatsapp", { token: server.admin.token, body: { enabled: "yes" } });
       assert.equal(bad.status, 400);
       await api(server, "POST", `/v1/api/desk/services/${service.id}/messages`, { token: att.token, body: { body: "held back" } });
+      // an account-level error Meta reports shows as the channel's lastError
+      const errBody = inbound({ from, type: "text", text: { body: "x" } });
+      errBody.entry[0].changes[0].value = { messaging_product: "whatsapp", metadata: { phone_number_id: "106540352242922" }, errors: [{ code: 131056, title: "Pair rate limit hit", message: "Pair rate limit hit", error_data: { details: "too many" } }] };
+      assert.equal((await postWebhook(server, errBody)).status, 200);
+      await until(async () => (await api(server, "GET", "/v1/api/desk/channels", { token: server.admin.token })).json.channels[0].lastError?.includes("131056"));
       // webhooks are still stored while the session is ended
       await postWebhook(server, inbound({ from, type: "text", text: { body: "are you there?" } }));
       await until(async () => (await serviceOf(server, att.token, service.id)).messages.length === 3);

@@ -242,8 +242,21 @@ static int64_t timestamp_of(json_t *obj)
 static int change_events(json_t *value, wa_event_cb cb, void *data)
 {
     int n = 0;
-    json_t *m, *st;
+    json_t *m, *st, *e;
     size_t i;
+    json_array_foreach(json_object_get(value, "errors"), i, e)
+    {
+        wa_event_t *ev = xcalloc(1, sizeof(*ev));
+        ev->kind = WA_EVENT_ERROR;
+        ev->id = ev->from = ev->name = ev->type = ev->mime_type = ev->status = ev->opaque = "";
+        ev->error_code = (int64_t)json_integer_value(json_object_get(e, "code"));
+        ev->error_title = str_of(e, "title");
+        if (ev->error_title[0] == '\0')
+            ev->error_title = str_of(e, "message");
+        cb(ev, data);
+        n++;
+        free(ev);
+    }
     json_t *contacts = json_object_get(value, "contacts");
     json_array_foreach(json_object_get(value, "messages"), i, m)
     {
@@ -349,6 +362,20 @@ char *wa_body_template(const char *to, const char *name, const char *lang, const
     json_object_set_new(o, "template",
                         json_pack("{s:s,s:{s:s}}", "name", name, "language", "code",
                                   lang != NULL && lang[0] != '\0' ? lang : "en_US"));
+    return dump(o);
+}
+
+char *wa_body_media(const char *to, const char *type, const char *media_id, const char *caption,
+                    const char *filename, const char *opaque)
+{
+    json_t *o = envelope(to, type, opaque);
+    json_t *m = json_pack("{s:s}", "id", media_id);
+    bool captioned = strcmp(type, "audio") != 0 && strcmp(type, "sticker") != 0;
+    if (captioned && caption != NULL && caption[0] != '\0')
+        json_object_set_new(m, "caption", json_string(caption));
+    if (strcmp(type, "document") == 0 && filename != NULL && filename[0] != '\0')
+        json_object_set_new(m, "filename", json_string(filename));
+    json_object_set_new(o, type, m);
     return dump(o);
 }
 

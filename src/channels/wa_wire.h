@@ -27,6 +27,7 @@ void wa_signature_make(const char *secret, const void *body, size_t len, char ou
 typedef enum en_wa_event_kind_t {
     WA_EVENT_MESSAGE = 1, /* a customer message */
     WA_EVENT_STATUS,      /* sent / delivered / read / failed of one of ours */
+    WA_EVENT_ERROR,       /* an app- or account-level error Meta reports (value.errors) */
 } wa_event_kind_t;
 
 /** One event of a webhook. Strings are borrowed from the parsed JSON (valid during the callback)
@@ -44,8 +45,8 @@ typedef struct st_wa_event_t {
     int rating;                     /* ... and the rating 1..5 (0: not a rating reply) */
     const char *status;             /* STATUS: sent, delivered, read, failed */
     const char *opaque;             /* STATUS: biz_opaque_callback_data ("" if none) */
-    int64_t error_code;             /* STATUS failed: errors[0].code */
-    const char *error_title;        /* STATUS failed: errors[0].title or message ("") */
+    int64_t error_code;             /* STATUS failed, ERROR: errors[0].code */
+    const char *error_title;        /* STATUS failed, ERROR: errors[0].title or message ("") */
     int64_t timestamp;              /* seconds, 0 if absent */
 } wa_event_t;
 
@@ -63,6 +64,11 @@ int wa_webhook_parse(const char *body, size_t len, const char *phone_number_id, 
 char *wa_body_text(const char *to, const char *text, const char *opaque);
 /** A template message (`lang` NULL: en_US). */
 char *wa_body_template(const char *to, const char *name, const char *lang, const char *opaque);
+/** A media message (`type` image, audio, video, document or sticker) of a medium uploaded with
+ * POST /{phone-number-id}/media (`media_id`); caption (image, video, document) and filename
+ * (document) may be NULL. For the attachment store's outbound messages. */
+char *wa_body_media(const char *to, const char *type, const char *media_id, const char *caption,
+                    const char *filename, const char *opaque);
 /** The rating request after a finished service: an interactive list of 1..5 whose row ids are
  * "rate:<service id>:<n>". */
 char *wa_body_rating(const char *to, int64_t service_id);

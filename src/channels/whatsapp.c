@@ -15,8 +15,8 @@
  * on_inbound (customers keyed by wa_id, named by their profile name).
  *
  * Outbound: the desk writes an outbox entry with each answer (CAP_OUTBOX); a drain claims due
- * entries (a lease, so two nodes never send one entry at once; a disabled channel has none
- * claimed) every second or when nudged, and sends them in order, one at a time, as POST
+ * entries one per claim (a lease longer than a request, so two nodes never send one entry; a
+ * disabled channel has none claimed) every second or when nudged, in order, as POST
  * {graph}/{version}/{phone-number-id}/messages with the bearer token. Accepted (a wamid came
  * back): the wamid is stored on the message FIRST, then the entry is settled. A crash between the
  * two leaves a claimed entry whose message has a wamid: the next claim sees it (sent_id) and
@@ -51,11 +51,14 @@
 #include "src/channels/wa_wire.h"
 #include "src/outbound/outbound.h"
 
-#define LOG_MOD         "whatsapp"
-#define CHANNEL         "whatsapp"
-#define WEBHOOK_PATH    "/v1/api/whatsapp/webhook"
-#define DRAIN_EVERY_MS  1000
-#define DRAIN_BATCH     10
+#define LOG_MOD        "whatsapp"
+#define CHANNEL        "whatsapp"
+#define WEBHOOK_PATH   "/v1/api/whatsapp/webhook"
+#define DRAIN_EVERY_MS 1000
+/* One entry per claim: its lease then covers exactly one request (LEASE_MS > SEND_TIMEOUT_MS),
+ * so no lease runs out while its send is in flight and another node can never send it too. A
+ * full claim is followed by the next one at once. */
+#define DRAIN_BATCH     1
 #define LEASE_MS        15000 /* longer than SEND_TIMEOUT_MS: a lease never ends mid-request */
 #define SEND_TIMEOUT_MS 10000
 #define MAX_ATTEMPTS    8
@@ -390,6 +393,17 @@ static void process_next(wa_job_t *j)
         status_find(j);
         return;
     }
+    if (ev_int(ev, "kind") == WA_EVENT_ERROR) { /* shown to admins as the channel's lastError */
+        char err[STORE_MAX_ERROR + 1];
+        snprintf(err, sizeof(err), "Meta reported (#%lld) %s", (long long)ev_int(ev, "errorCode"),
+                 ev_str(ev, "errorTitle"));
+        log_warn(LOG_MOD, "%s", err);
+        store_channel_update_t u = {.enabled = -1, .error = err};
+        state_note(w, &u);
+        w->last_failed = true; /* the next accepted call records that it works again */
+        event_done(j);
+        return;
+    }
     if (store_desk_customer_upsert(w->store, CHANNEL, ev_str(ev, "from"), ev_str(ev, "name"), "",
                                    on_customer, j) != 0)
         event_done(j);
@@ -660,7 +674,8 @@ static void drain_next(wa_job_t *j)
                 strlen(SRV_WHATSAPP_TEMPLATE_PREFIX)) == 0 &&
         w->tpl_name[0] != '\0')
         j->payload = wa_body_template(it->external_id, w->tpl_name, w->tpl_lang, opaque);
-    else
+    else /* an attachment (the media branch) goes here: POST /{phone-number-id}/media with the
+          * bytes, then wa_body_media() with the returned id */
         j->payload = wa_body_text(it->external_id, it->body, opaque);
     if (post_messages(j, on_sent) != 0) {
         snprintf(j->error, sizeof(j->error), "the request could not be started");

@@ -81,44 +81,45 @@ static void collect(const wa_event_t *ev, void *data)
 
 Test(wa_wire, every_inbound_type_becomes_one_line_for_the_desk)
 {
-    static const char body[] =
-        ENV(CONTACT
-            "\"messages\":[" MSG(
-                "text", "{\"body\":\"Does it come in another "
-                        "color?\"}") "," MSG("image",
-                                             "{\"caption\":"
-                                             "\"part\","
-                                             "\"mime_type\":"
-                                             "\"image/"
-                                             "jpeg\",\"id\":"
-                                             "\"1003383421387"
-                                             "256\"}") "," MSG("audio",
-                                                               "{\"mime_type\":\"audio/"
-                                                               "ogg\",\"id\":\"77\",\"voice\":"
-                                                               "true}") "," MSG("document",
-                                                                                "{\"filename\":\"a."
-                                                                                "pdf\",\"id\":"
-                                                                                "\"78\"}") "," MSG("location",
-                                                                                                   "{\"latitude\":1.5,"
-                                                                                                   "\"longitude\":-2,\"name\":"
-                                                                                                   "\"Shop\"}") "," MSG("interac"
-                                                                                                                        "tive",
-                                                                                                                        "{\"type"
-                                                                                                                        "\":"
-                                                                                                                        "\"list_"
-                                                                                                                        "reply\""
-                                                                                                                        ",\"list"
-                                                                                                                        "_reply"
-                                                                                                                        "\":{"
-                                                                                                                        "\"id\":"
-                                                                                                                        "\"rate:"
-                                                                                                                        "42:4\","
-                                                                                                                        "\"title"
-                                                                                                                        "\":"
-                                                                                                                        "\"4\"}"
-                                                                                                                        "}") "," MSG("contacts",
-                                                                                                                                     "[]") "," MSG("reaction",
-                                                                                                                                                   "{\"message_id\":\"wamid.X\",\"emoji\":\"\\u2764\"}") "]");
+    static const char body[] = ENV(CONTACT "\"messages\":[" MSG(
+        "text",
+        "{\"body\":\"Does it come in another "
+        "color?\"}") "," MSG("image",
+                             "{\"caption\":"
+                             "\"part\","
+                             "\"mime_type\":"
+                             "\"image/"
+                             "jpeg\",\"id\":"
+                             "\"1003383421387"
+                             "256\"}") "," MSG("audio",
+                                               "{\"mime_type\":\"audio/"
+                                               "ogg\",\"id\":\"77\",\"voice\":"
+                                               "true}") "," MSG("document",
+                                                                "{\"filename\":\"a."
+                                                                "pdf\",\"id\":"
+                                                                "\"78\"}") "," MSG("location",
+                                                                                   "{\"latitude\":"
+                                                                                   "1.5,"
+                                                                                   "\"longitude\":-"
+                                                                                   "2,\"name\":"
+                                                                                   "\"Shop\"}") "," MSG("interac"
+                                                                                                        "tive",
+                                                                                                        "{\"type"
+                                                                                                        "\":"
+                                                                                                        "\"list_"
+                                                                                                        "reply\""
+                                                                                                        ",\"list"
+                                                                                                        "_reply"
+                                                                                                        "\":{"
+                                                                                                        "\"id\":"
+                                                                                                        "\"rate:"
+                                                                                                        "42:4\","
+                                                                                                        "\"title"
+                                                                                                        "\":"
+                                                                                                        "\"4\"}"
+                                                                                                        "}") "," MSG("contacts",
+                                                                                                                     "[]") "," MSG("reaction",
+                                                                                                                                   "{\"message_id\":\"wamid.X\",\"emoji\":\"\\u2764\"}") "]");
     got_t g = {0};
     cr_assert_eq(wa_webhook_parse(body, strlen(body), "106540352242922", collect, &g), 8);
     cr_expect_str_eq(g.body[0], "Does it come in another color?");
@@ -147,6 +148,16 @@ Test(wa_wire, statuses_with_their_error_and_other_numbers_skipped)
     cr_expect_eq(g.code[0], 131047);
     cr_expect_str_eq(g.status[1], "read");
     cr_expect_eq(wa_webhook_parse(body, strlen(body), "999", collect, &g), 0, "another number");
+}
+
+Test(wa_wire, account_level_errors_are_events)
+{
+    static const char body[] = ENV("\"errors\":[{\"code\":130429,\"title\":\"Rate limit hit\","
+                                   "\"message\":\"m\",\"error_data\":{\"details\":\"d\"}}]");
+    got_t g = {0};
+    cr_assert_eq(wa_webhook_parse(body, strlen(body), NULL, collect, &g), 1);
+    cr_expect_eq(g.code[0], 130429);
+    cr_expect_str_eq(g.id[0], "");
 }
 
 Test(wa_wire, refuses_what_is_not_an_envelope_and_skips_bad_items)
@@ -219,6 +230,18 @@ Test(wa_wire, send_bodies_in_the_graph_api_shape)
     cr_expect_eq(rating, 5);
     json_decref(o);
     free(r);
+}
+
+Test(wa_wire, media_bodies_for_the_attachment_store)
+{
+    char *d = wa_body_media("1", "document", "555", "the invoice", "a.pdf", NULL);
+    cr_expect(strstr(d, "\"type\":\"document\",\"document\":{\"id\":\"555\",\"caption\":\"the "
+                        "invoice\",\"filename\":\"a.pdf\"}") != NULL,
+              "%s", d);
+    free(d);
+    char *a = wa_body_media("1", "audio", "556", "no caption on audio", NULL, NULL);
+    cr_expect(strstr(a, "\"audio\":{\"id\":\"556\"}") != NULL, "%s", a);
+    free(a);
 }
 
 Test(wa_wire, rating_ids_are_strict)
