@@ -16,6 +16,8 @@
 #include <uv.h>
 
 #include "base/base.h"
+#include "storage/desk.h"
+#include "storage/media.h"
 #include "storage/storage.h"
 
 #define STORE_LOG "storage"
@@ -55,17 +57,55 @@ typedef enum en_store_op_t {
     STORE_OP_MEMBER_REMOVE,       /* a0 chat, a1 user */
     STORE_OP_MEMBER_ROLE,         /* a0 chat, a1 user */
     STORE_OP_MEMBER_LIST,         /* a0 chat */
-    STORE_OP_MESSAGE_SEND,        /* a0 chat, a1 author, s0 body, s1 client id or NULL */
-    STORE_OP_MESSAGE_EDIT,        /* a0 message, a1 author, s0 body */
-    STORE_OP_MESSAGE_DELETE,      /* a0 message, a1 author */
-    STORE_OP_MESSAGE_GET,         /* a0 message */
-    STORE_OP_MESSAGE_BEFORE,      /* a0 chat, a1 before_seq (0 = none), a2 limit */
-    STORE_OP_MESSAGE_AFTER,       /* a0 chat, a1 after_seq, a2 limit */
-    STORE_OP_MESSAGE_SEARCH,      /* a0 user, s0 normalized words (space separated), a1 limit */
-    STORE_OP_REACTION_ADD,        /* a0 message, a1 user, s0 emoji */
-    STORE_OP_REACTION_REMOVE,     /* a0 message, a1 user, s0 emoji */
-    STORE_OP_REACTION_LIST,       /* ids messages */
-    STORE_OP_READ_SET,            /* a0 chat, a1 user, a2 seq */
+    STORE_OP_MESSAGE_SEND, /* a0 chat, a1 author, s0 body, s1 client id or NULL, ids attachments */
+    STORE_OP_MESSAGE_EDIT, /* a0 message, a1 author, s0 body */
+    STORE_OP_MESSAGE_DELETE,  /* a0 message, a1 author */
+    STORE_OP_MESSAGE_GET,     /* a0 message */
+    STORE_OP_MESSAGE_BEFORE,  /* a0 chat, a1 before_seq (0 = none), a2 limit */
+    STORE_OP_MESSAGE_AFTER,   /* a0 chat, a1 after_seq, a2 limit */
+    STORE_OP_MESSAGE_SEARCH,  /* a0 user, s0 normalized words (space separated), a1 limit */
+    STORE_OP_REACTION_ADD,    /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_REMOVE, /* a0 message, a1 user, s0 emoji */
+    STORE_OP_REACTION_LIST,   /* ids messages */
+    STORE_OP_READ_SET,        /* a0 chat, a1 user, a2 seq */
+    /* the desk (desk.h; store_desk.c, sqlite_desk.c, pg_desk.c) */
+    STORE_OP_DESK_CUSTOMER_UPSERT, /* s0 channel, s1 external id, s2 name, s3 email */
+    STORE_OP_DESK_CUSTOMER_GET,    /* a0 customer */
+    STORE_OP_DESK_INBOUND,         /* a0 customer, s0 body, s1 client id or NULL, s2 sender */
+    STORE_OP_DESK_OUTBOUND, /* a0 service, a1 author, a2 outbox, s0 body, s1 client id, s2 sender */
+    STORE_OP_DESK_ASSIGN,   /* a0 service, a1 attendant (0: unassign), a2 only if unassigned */
+    STORE_OP_DESK_FINISH,   /* a0 service, a1 by user (0: idle) */
+    STORE_OP_DESK_IDLE_CLOSE,      /* a0 cutoff, a1 limit */
+    STORE_OP_DESK_RATE,            /* a0 service, a1 customer, a2 rating, s0 comment */
+    STORE_OP_DESK_SERVICE_GET,     /* a0 service */
+    STORE_OP_DESK_SERVICE_LIST,    /* ids: the filter (DESK_F_*), s0 channel or NULL */
+    STORE_OP_DESK_MESSAGES,        /* a0 service, a1 after seq, a2 limit */
+    STORE_OP_DESK_CUSTOMER_MSGS,   /* a0 customer, a1 before id (0: none), a2 limit */
+    STORE_OP_DESK_MARK,            /* a0 service, a1 direction, a2 upto seq, a3 state */
+    STORE_OP_DESK_STATS,           /* a0 from, a1 to */
+    STORE_OP_DESK_USER_SET,        /* a0 user, a1 role or -1, a2 active or -1, s0 display or NULL */
+    STORE_OP_DESK_STAFF_LIST,      /* a0 after id, a1 limit */
+    STORE_OP_DESK_ADMIN_COUNT,     /* - */
+    STORE_OP_DESK_ADMIN_BOOTSTRAP, /* s0 username, s1 display, s2 hash */
+    STORE_OP_RESET_CREATE,         /* s0 hash, a0 user, a1 expires_at */
+    STORE_OP_RESET_USE,            /* s0 hash, s1 new password hash */
+    STORE_OP_OUTBOX_CLAIM,         /* s0 channel, a0 lease ms, a1 limit */
+    STORE_OP_OUTBOX_SETTLE, /* a0 id, a1 ok, a2 retry ms, a3 max attempts, s0 error or NULL */
+    /* attachments (media.h; store_media.c, sqlite_media.c, pg_media.c) */
+    STORE_OP_ATT_CREATE,    /* s0 sha, s1 type, s2 name, ids: size, user, customer, w, h, thumb */
+    STORE_OP_ATT_GET,       /* a0 id, a1 user, a2 customer */
+    STORE_OP_ATT_LIST,      /* a0 kind, ids messages */
+    STORE_OP_ATT_LINK_DESK, /* a0 message, a1 user, a2 customer, ids attachments */
+    /* channels with a remote side (desk.h; store_channel.c, sqlite_channel.c, pg_channel.c) */
+    STORE_OP_INBOX_PUT,         /* s0 channel, s1 key, s2 body */
+    STORE_OP_INBOX_DONE,        /* a0 id */
+    STORE_OP_INBOX_PENDING,     /* s0 channel, a0 after id, a1 limit */
+    STORE_OP_DESK_MSG_EXTERNAL, /* a0 message, s0 external id */
+    STORE_OP_DESK_MSG_FIND,     /* s0 external id */
+    STORE_OP_DESK_MSG_FAIL,     /* a0 message */
+    STORE_OP_CHANNEL_STATE,     /* s0 channel */
+    STORE_OP_CHANNEL_STATE_SET, /* s0 channel, a0 enabled (-1 keep), a1 verified, a2 event,
+                                   a3 ok, s1 error or NULL */
     STORE_OP__COUNT
 } store_op_t;
 
@@ -101,6 +141,20 @@ struct st_store_req_t {
         store_message_list_t messages;
         store_reaction_list_t reactions;
         int64_t seq;
+        store_customer_t customer;
+        struct {
+            store_desk_msg_t msg;
+            store_service_t svc;
+        } desk; /* inbound, outbound */
+        store_service_t service;
+        store_service_list_t services;
+        store_desk_msg_list_t desk_msgs;
+        store_desk_stats_t stats;
+        store_outbox_list_t outbox;
+        store_attachment_t att;
+        store_attachment_list_t atts;
+        store_inbox_list_t inbox;
+        store_channel_state_t channel;
     } res;
     store_arena_t arena; /* holds the copies of the arguments and the results */
 };
@@ -129,6 +183,38 @@ struct st_store_t {
 /** Runs the callback of `req` with its status and, only if the status is 0, its result (else
  * NULL / 0, whatever req->res holds), then frees it. Loop thread. */
 void store__complete(store_req_t *req);
+/* The front end's request helpers (store.c), shared with store_desk.c: a new request for `op`;
+ * submitting it (always 0); 0 or -EINVAL/-ESHUTDOWN for the store and callback; 0, -EINVAL
+ * (NULL/"" when required) or -EMSGSIZE (over max bytes) for a text; a list limit clamped to
+ * STORE_MAX_LIST. */
+store_req_t *store__req_new(store_t *store, store_op_t op, void (*cb)(void), void *cbdata);
+int store__req_submit(store_req_t *req);
+int store__check_call(store_t *store, const void *cb);
+int store__check_text(const char *s, size_t max, bool required);
+size_t store__clamp_limit(size_t limit);
+/** 0 if ids[0..n) are positive and distinct, else -EINVAL. */
+int store__check_ids(const int64_t *ids, size_t n);
+/** The length of the longest prefix of s of at most max bytes that does not cut a UTF-8
+ * sequence (error texts are cut, not refused: they are diagnostics). */
+size_t store__utf8_prefix(const char *s, size_t max);
+/** Runs the callback of a desk op for store__complete() (which then frees the request). */
+void store__desk_complete(store_req_t *req);
+/** The same for the channel operations (store_channel.c); called by store__desk_complete. */
+void store__channel_complete(store_req_t *req);
+/* positions of the service filter in req->ids (STORE_OP_DESK_SERVICE_LIST) */
+enum {
+    DESK_F_STATUS,
+    DESK_F_ATTENDANT,
+    DESK_F_VISIBLE,
+    DESK_F_CUSTOMER,
+    DESK_F_FROM,
+    DESK_F_TO,
+    DESK_F_BEFORE,
+    DESK_F_LIMIT,
+    DESK_F__COUNT
+};
+/** Runs the callback of an attachment op (store_media.c) for store__complete(). */
+void store__media_complete(store_req_t *req);
 /** Called by the backend once it released everything: runs the close callback, frees store. */
 void store__backend_closed(store_t *store);
 
@@ -151,12 +237,18 @@ store_chat_kind_t store__chat_kind_parse(const char *s);
 const char *store__member_role_name(store_member_role_t r);
 store_member_role_t store__member_role_parse(const char *s);
 
+/** "sent" ... "failed" back to the enum (unknown: sent). */
+store_msg_state_t store__msg_state_parse(const char *s);
+/** The dashboard query of both backends: parameters $1 from and $2 to (SQLite binds them by
+ * position; PostgreSQL infers bigint from the columns). Rows as store_desk_stats_row_t. */
+extern const char store__desk_stats_sql[];
+
 /** Writes ids[0..n) as decimal numbers separated by commas between `open` and `close` into the
  * arena: "{1,2,3}" is a PostgreSQL array literal, "[1,2,3]" a JSON array for SQLite. */
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 6 /* 5: attachments (media), 6: whatsapp */
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

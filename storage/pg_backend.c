@@ -400,7 +400,8 @@ static size_t load(const pg_conn_t *c)
 static void dispatch(pg_be_t *be, store_req_t *r)
 {
     pg_conn_t *target = NULL, *pref = NULL;
-    if (r->op == STORE_OP_MESSAGE_SEND) {
+    if (r->op == STORE_OP_MESSAGE_SEND || r->op == STORE_OP_DESK_INBOUND ||
+        r->op == STORE_OP_DESK_OUTBOUND) { /* by chat, customer, service */
         pref = &be->conns[(uint64_t)r->a[0] % be->n_conns];
         if (pref->state != PGC_DOWN)
             target = pref; /* keep the chat's order, even while it (re)connects */

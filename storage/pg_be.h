@@ -13,7 +13,7 @@
 #define PG_BACKOFF_MIN  100   /* ms before reconnecting; doubles up to PG_BACKOFF_MAX */
 #define PG_BACKOFF_MAX  5000
 #define PG_MAX_ATTEMPTS 4 /* tries of a request that hit a retryable race */
-#define PG_MAX_PARAMS   8
+#define PG_MAX_PARAMS   12
 #define PG_RETRY        1 /* store__pg_result(): run the request again */
 
 typedef struct st_pg_be_t pg_be_t;
@@ -63,6 +63,36 @@ int store__pg_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
 int store__pg_result(store_req_t *req, const PGresult *res);
 /** Applies the migrations over a blocking connection of its own. 0 or -EIO (message in err). */
 int store__pg_migrate(const char *url, char *err, size_t errlen);
+
+/* Shared with pg_desk.c (the desk's statements): the user columns read by store__pg_read_user();
+ * a decimal parameter in the request's arena; result columns (NULL integers read 0). */
+#define PG_USER_COLS                                                                               \
+    "id, username, display_name, password_hash, name_color, role, created_at, last_seen_at, "      \
+    "active"
+const char *store__pg_num(store_req_t *r, int64_t v);
+int64_t store__pg_col_int(const PGresult *res, int row, int col);
+bool store__pg_col_bool(const PGresult *res, int row, int col);
+const char *store__pg_col_text(store_req_t *r, const PGresult *res, int row, int col);
+void store__pg_read_user(store_req_t *r, const PGresult *res, int row, int c, store_user_t *u);
+/* The desk's halves of store__pg_sql/params/result (NULL/0/-EIO for other ops). */
+const char *store__pg_desk_sql(store_op_t op);
+int store__pg_desk_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
+int store__pg_desk_result(store_req_t *req, const PGresult *res);
+/* the same for the channel operations (pg_channel.c), reached through the desk's */
+const char *store__pg_channel_sql(store_op_t op);
+int store__pg_channel_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
+int store__pg_channel_result(store_req_t *req, const PGresult *res);
+
+/* The attachments' halves (pg_media.c; NULL/0/-EIO for other ops). */
+const char *store__pg_media_sql(store_op_t op);
+int store__pg_media_params(store_req_t *req, const char *values[PG_MAX_PARAMS]);
+int store__pg_media_result(store_req_t *req, const PGresult *res);
+/** True for the attachment ops (STORE_OP_ATT_*), which pg_media.c runs. */
+static inline bool store__pg_is_media_op(store_op_t op)
+{
+    return op >= STORE_OP_ATT_CREATE && op <= STORE_OP_ATT_LINK_DESK;
+}
+
 /** Connection parameters for libpq from a URL: keyword/value arrays (static storage + url). */
 void store__pg_conninfo(const char *url, const char *kw[4], const char *val[4]);
 

@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLS                                                                                  \
-    "id, username, display_name, password_hash, name_color, role, created_at, last_seen_at"
+#define USER_COLS PG_USER_COLS
 #define MSG_COLS                                                                                   \
     "id, chat_id, seq, author_id, body, client_msg_id, created_at, edited_at, deleted_at"
 #define CHAT_COLS(c)                                                                               \
@@ -119,7 +118,7 @@ static const char *const sqls[STORE_OP__COUNT] = {
         "SELECT role FROM memberships WHERE chat_id = $1::bigint AND user_id = $2::bigint",
     [STORE_OP_MEMBER_LIST] =
         "SELECT u.id, u.username, u.display_name, '', u.name_color, u.role, u.created_at,"
-        " u.last_seen_at, m.role, m.joined_at, COALESCE(rp.last_read_seq, 0)"
+        " u.last_seen_at, u.active, m.role, m.joined_at, COALESCE(rp.last_read_seq, 0)"
         " FROM memberships m JOIN users u ON u.id = m.user_id"
         " LEFT JOIN read_positions rp ON rp.chat_id = m.chat_id AND rp.user_id = m.user_id"
         " WHERE m.chat_id = $1::bigint ORDER BY m.joined_at, u.id",
@@ -127,16 +126,23 @@ static const char *const sqls[STORE_OP__COUNT] = {
         "WITH dup AS (SELECT " MSG_COLS " FROM messages WHERE $4::text IS NOT NULL"
         "   AND author_id = $2::bigint AND client_msg_id = $4::text),"
         " mem AS (SELECT 1 FROM memberships WHERE chat_id = $1::bigint AND user_id = $2::bigint),"
+        /* the attachments (media.h) are all the author's uploads, or nothing is written */
+        " own AS (SELECT count(*) = cardinality($6::bigint[]) AS ok FROM attachments"
+        "   WHERE id = ANY ($6::bigint[]) AND uploader_user_id = $2::bigint),"
         " bump AS (UPDATE chats SET last_seq = last_seq + 1, last_message_at = $5::bigint"
         "   WHERE id = $1::bigint AND NOT EXISTS (SELECT 1 FROM dup)"
-        "   AND EXISTS (SELECT 1 FROM mem) RETURNING last_seq),"
+        "   AND EXISTS (SELECT 1 FROM mem) AND (SELECT ok FROM own) RETURNING last_seq),"
         " ins AS (INSERT INTO messages (chat_id, seq, author_id, body, client_msg_id, created_at)"
         "   SELECT $1::bigint, last_seq, $2::bigint, $3::text, $4::text, $5::bigint FROM bump"
         "   RETURNING " MSG_COLS "),"
+        " lnk AS (INSERT INTO message_attachments (message_id, attachment_id, position)"
+        "   SELECT ins.id, t.aid, t.ord - 1 FROM ins,"
+        "   unnest($6::bigint[]) WITH ORDINALITY AS t(aid, ord)),"
         " res AS (SELECT ins.*, false AS duplicate FROM ins"
         "   UNION ALL SELECT dup.*, true FROM dup)"
         " SELECT EXISTS (SELECT 1 FROM chats WHERE id = $1::bigint),"
-        " EXISTS (SELECT 1 FROM mem), res.* FROM (SELECT 1) one LEFT JOIN res ON true",
+        " EXISTS (SELECT 1 FROM mem), res.*, (SELECT ok FROM own)"
+        " FROM (SELECT 1) one LEFT JOIN res ON true",
     [STORE_OP_MESSAGE_EDIT] =
         "WITH t AS (SELECT author_id, deleted_at FROM messages WHERE id = $1::bigint),"
         " u AS (UPDATE messages SET body = $3::text, edited_at = $4::bigint"
@@ -188,7 +194,11 @@ static const char *const sqls[STORE_OP__COUNT] = {
 
 const char *store__pg_sql(store_op_t op)
 {
-    return (size_t)op < STORE_OP__COUNT ? sqls[op] : NULL;
+    if ((size_t)op >= STORE_OP__COUNT)
+        return NULL;
+    if (sqls[op] != NULL)
+        return sqls[op];
+    return store__pg_desk_sql(op) != NULL ? store__pg_desk_sql(op) : store__pg_media_sql(op);
 }
 
 /* ---- parameters ---- */
@@ -289,7 +299,8 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[2] = r->s[0];
         v[3] = r->s[1];
         v[4] = num(r, now);
-        return 5;
+        v[5] = id_array(r);
+        return 6;
     case STORE_OP_MESSAGE_EDIT:
     case STORE_OP_REACTION_ADD:
         v[0] = num(r, r->a[0]);
@@ -326,8 +337,9 @@ int store__pg_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
     case STORE_OP_REACTION_LIST:
         v[0] = id_array(r);
         return 1;
-    case STORE_OP__COUNT:
-        break;
+    default:
+        return store__pg_is_media_op(r->op) ? store__pg_media_params(r, v)
+                                            : store__pg_desk_params(r, v);
     }
     return 0;
 }
@@ -360,6 +372,7 @@ static void read_user(store_req_t *r, const PGresult *res, int row, int c, store
     u->role = store__user_role_parse(PQgetvalue(res, row, c + 5));
     u->created_at = col_int(res, row, c + 6);
     u->last_seen_at = col_int(res, row, c + 7);
+    u->active = col_bool(res, row, c + 8);
 }
 
 static void read_message(store_req_t *r, const PGresult *res, int row, int c, store_message_t *m)
@@ -406,7 +419,8 @@ static int error_status(store_req_t *r, const PGresult *res)
         return PG_RETRY; /* serialization failure, deadlock */
     if (strcmp(state, "23505") == 0) {
         /* a concurrent send of the same client id, or of the same private pair, won */
-        if (r->op == STORE_OP_MESSAGE_SEND || r->op == STORE_OP_CHAT_GET_PRIVATE)
+        if (r->op == STORE_OP_MESSAGE_SEND || r->op == STORE_OP_CHAT_GET_PRIVATE ||
+            r->op == STORE_OP_DESK_INBOUND || r->op == STORE_OP_DESK_OUTBOUND)
             return PG_RETRY;
         return -EEXIST;
     }
@@ -528,9 +542,9 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         store_member_t *m = items(r, n, sizeof(*m));
         for (int i = 0; i < n; i++) {
             read_user(r, res, i, 0, &m[i].user);
-            m[i].role = store__member_role_parse(PQgetvalue(res, i, 8));
-            m[i].joined_at = col_int(res, i, 9);
-            m[i].last_read_seq = col_int(res, i, 10);
+            m[i].role = store__member_role_parse(PQgetvalue(res, i, 9));
+            m[i].joined_at = col_int(res, i, 10);
+            m[i].last_read_seq = col_int(res, i, 11);
         }
         r->res.members.items = m;
         r->res.members.count = (size_t)n;
@@ -544,7 +558,9 @@ int store__pg_result(store_req_t *r, const PGresult *res)
         if (PQgetisnull(res, 0, 2)) {
             if (!col_bool(res, 0, 0))
                 return -ENOENT;
-            return !col_bool(res, 0, 1) ? -EPERM : -EIO;
+            if (!col_bool(res, 0, 1))
+                return -EPERM;
+            return r->op == STORE_OP_MESSAGE_SEND && !col_bool(res, 0, 12) ? -EACCES : -EIO;
         }
         read_message(r, res, 0, 2, &r->res.message);
         if (r->op == STORE_OP_MESSAGE_SEND)
@@ -586,10 +602,38 @@ int store__pg_result(store_req_t *r, const PGresult *res)
             return -EPERM;
         r->res.seq = col_int(res, 0, 0);
         return 0;
-    case STORE_OP__COUNT:
-        break;
+    default:
+        return store__pg_is_media_op(r->op) ? store__pg_media_result(r, res)
+                                            : store__pg_desk_result(r, res);
     }
     return -EIO;
+}
+
+/* ---- the helpers, for pg_desk.c ---- */
+
+const char *store__pg_num(store_req_t *r, int64_t v)
+{
+    return num(r, v);
+}
+
+int64_t store__pg_col_int(const PGresult *res, int row, int col)
+{
+    return col_int(res, row, col);
+}
+
+bool store__pg_col_bool(const PGresult *res, int row, int col)
+{
+    return col_bool(res, row, col);
+}
+
+const char *store__pg_col_text(store_req_t *r, const PGresult *res, int row, int col)
+{
+    return col_text(r, res, row, col);
+}
+
+void store__pg_read_user(store_req_t *r, const PGresult *res, int row, int c, store_user_t *u)
+{
+    read_user(r, res, row, c, u);
 }
 
 void store__pg_conninfo(const char *url, const char *kw[4], const char *val[4])

@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_COLS                                                                                  \
-    "id, username, display_name, password_hash, name_color, role, created_at, "                    \
-    "last_seen_at"
+#define USER_COLS SQLITE_USER_COLS
 #define MSG_COLS                                                                                   \
     "id, chat_id, seq, author_id, body, client_msg_id, created_at, edited_at, "                    \
     "deleted_at"
@@ -137,7 +135,7 @@ static int scalar(sqlite_be_t *be, const char *sql, const char *fmt, const int64
 
 /* ---- row readers: copy a row into the arena ---- */
 
-typedef void (*row_reader)(store_arena_t *a, sqlite3_stmt *st, void *out);
+typedef sqlite_row_reader row_reader;
 
 static const char *col_text(store_arena_t *a, sqlite3_stmt *st, int i)
 {
@@ -156,6 +154,7 @@ static void read_user_at(store_arena_t *a, sqlite3_stmt *st, int c, store_user_t
     u->role = store__user_role_parse((const char *)sqlite3_column_text(st, c + 5));
     u->created_at = sqlite3_column_int64(st, c + 6);
     u->last_seen_at = sqlite3_column_int64(st, c + 7); /* NULL reads as 0 */
+    u->active = sqlite3_column_int64(st, c + 8) != 0;
 }
 
 static void read_user(store_arena_t *a, sqlite3_stmt *st, void *out)
@@ -207,9 +206,9 @@ static void read_member(store_arena_t *a, sqlite3_stmt *st, void *out)
 {
     store_member_t *m = out;
     read_user_at(a, st, 0, &m->user);
-    m->role = store__member_role_parse((const char *)sqlite3_column_text(st, 8));
-    m->joined_at = sqlite3_column_int64(st, 9);
-    m->last_read_seq = sqlite3_column_int64(st, 10);
+    m->role = store__member_role_parse((const char *)sqlite3_column_text(st, 9));
+    m->joined_at = sqlite3_column_int64(st, 10);
+    m->last_read_seq = sqlite3_column_int64(st, 11);
 }
 
 static void read_reaction(store_arena_t *a, sqlite3_stmt *st, void *out)
@@ -547,7 +546,7 @@ static int member_list(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] =
         "SELECT u.id, u.username, u.display_name, '', u.name_color, u.role, u.created_at,"
-        " u.last_seen_at, m.role, m.joined_at, COALESCE(rp.last_read_seq, 0)"
+        " u.last_seen_at, u.active, m.role, m.joined_at, COALESCE(rp.last_read_seq, 0)"
         " FROM memberships m JOIN users u ON u.id = m.user_id"
         " LEFT JOIN read_positions rp ON rp.chat_id = m.chat_id AND rp.user_id = m.user_id"
         " WHERE m.chat_id = ? ORDER BY m.joined_at, u.id";
@@ -588,6 +587,8 @@ static int message_send(sqlite_be_t *be, store_req_t *r)
         if (rc == -EEXIST || rc == -ENOENT) /* seq taken, author gone: not while we are serial */
             rc = -EIO;
     }
+    if (rc == 0 && r->n_ids > 0) /* in the op's savepoint: -EACCES rolls the message back */
+        rc = store__sqlite_link_chat(be, r->res.message.id, r->a[1], r->ids, r->n_ids);
     return rc;
 }
 
@@ -732,7 +733,7 @@ static int read_set(sqlite_be_t *be, store_req_t *r)
     return rc;
 }
 
-typedef int (*op_fn)(sqlite_be_t *be, store_req_t *r);
+typedef sqlite_op_fn op_fn;
 
 static const op_fn ops[STORE_OP__COUNT] = {
     [STORE_OP_USER_CREATE] = user_create,
@@ -774,8 +775,50 @@ static const op_fn ops[STORE_OP__COUNT] = {
 int store__sqlite_run(sqlite_be_t *be, store_req_t *req)
 {
     op_fn fn = (size_t)req->op < STORE_OP__COUNT ? ops[req->op] : NULL;
+    if (fn == NULL && (size_t)req->op < STORE_OP__COUNT)
+        fn = store__sqlite_desk_op(req->op);
+    if (fn == NULL && (size_t)req->op < STORE_OP__COUNT)
+        fn = store__sqlite_media_op(req->op);
     /* on failure partial results may stay: store__complete() hands none to the callback */
     int rc = fn != NULL ? fn(be, req) : -EIO;
     req->status = rc;
     return rc;
+}
+
+/* ---- the helpers, for sqlite_desk.c ---- */
+
+int store__sqlite_do(sqlite_be_t *be, const char *sql, const char *fmt, const int64_t *ints,
+                     const char *const *strs, int *changes)
+{
+    return exec(be, sql, fmt, ints, strs, changes);
+}
+
+int store__sqlite_scalar(sqlite_be_t *be, const char *sql, const char *fmt, const int64_t *ints,
+                         const char *const *strs, int64_t *out)
+{
+    return scalar(be, sql, fmt, ints, strs, out);
+}
+
+int store__sqlite_one(sqlite_be_t *be, store_req_t *req, const char *sql, const char *fmt,
+                      const int64_t *ints, const char *const *strs, sqlite_row_reader reader,
+                      void *out)
+{
+    return one(be, req, sql, fmt, ints, strs, reader, out);
+}
+
+int store__sqlite_many(sqlite_be_t *be, store_req_t *req, const char *sql, const char *fmt,
+                       const int64_t *ints, const char *const *strs, sqlite_row_reader reader,
+                       size_t size, const void **items, size_t *count)
+{
+    return many(be, req, sql, fmt, ints, strs, reader, size, items, count);
+}
+
+const char *store__sqlite_col_text(store_arena_t *a, sqlite3_stmt *st, int i)
+{
+    return col_text(a, st, i);
+}
+
+void store__sqlite_read_user(store_arena_t *a, sqlite3_stmt *st, void *out)
+{
+    read_user(a, st, out);
 }

@@ -23,6 +23,7 @@
  *   -EEXIST    a uniqueness rule refused the write (username, membership, reaction, token)
  *   -EPERM     not allowed by the data: not a member of the chat, not the author of the message,
  *              members added to a private chat
+ *   -EACCES    an attachment named is not the sender's own upload (storage/media.h)
  *   -ESTALE    store_token_rotate(): the token is no longer valid (revoked, rotated, expired)
  *   -ENOTCONN  the database cannot be reached now: no connection is up or coming, or the
  *              connection was lost with the request in flight (a write's outcome is then
@@ -88,6 +89,7 @@ typedef struct st_store_user_t {
     store_user_role_t role;
     int64_t created_at;   /* ms */
     int64_t last_seen_at; /* ms, 0 = never */
+    bool active;          /* false once deactivated (desk.h): login and refresh are refused */
 } store_user_t;
 
 typedef struct st_store_user_list_t {
@@ -339,6 +341,13 @@ int store_member_list(store_t *store, int64_t chat_id, store_members_cb cb, void
  * if the author is not a member. */
 int store_message_send(store_t *store, int64_t chat_id, int64_t author_id, const char *body,
                        const char *client_msg_id, store_message_cb cb, void *cbdata);
+/** store_message_send() with attachments (storage/media.h): `attachment_ids` (n of them, at most
+ * STORE_MAX_ATTACH, distinct) are linked to the new message in the same transaction, in this
+ * order. Each must be an upload of the author: else -EACCES and nothing is written. With n > 0
+ * the body may be "" (an attachments-only message). A duplicate links nothing new. */
+int store_message_send_with(store_t *store, int64_t chat_id, int64_t author_id, const char *body,
+                            const char *client_msg_id, const int64_t *attachment_ids, size_t n,
+                            store_message_cb cb, void *cbdata);
 /** Replaces the body of one's own message and sets edited_at. cb: the updated message; -ENOENT
  * if no such message or deleted, -EPERM if `author_id` is not its author. */
 int store_message_edit(store_t *store, int64_t message_id, int64_t author_id, const char *body,

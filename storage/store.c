@@ -212,7 +212,14 @@ void store__complete(store_req_t *req)
     case STORE_OP_REACTION_REMOVE:
         ((store_status_cb)req->cb)(d, st);
         break;
-    case STORE_OP__COUNT:
+    case STORE_OP_ATT_CREATE:
+    case STORE_OP_ATT_GET:
+    case STORE_OP_ATT_LIST:
+    case STORE_OP_ATT_LINK_DESK:
+        store__media_complete(req);
+        break;
+    default: /* the desk's */
+        store__desk_complete(req);
         break;
     }
     if (st == -ENOTCONN)
@@ -497,9 +504,23 @@ int store_member_list(store_t *store, int64_t chat_id, store_members_cb cb, void
 int store_message_send(store_t *store, int64_t chat_id, int64_t author_id, const char *body,
                        const char *client_msg_id, store_message_cb cb, void *cbdata)
 {
+    return store_message_send_with(store, chat_id, author_id, body, client_msg_id, NULL, 0, cb,
+                                   cbdata);
+}
+
+int store_message_send_with(store_t *store, int64_t chat_id, int64_t author_id, const char *body,
+                            const char *client_msg_id, const int64_t *attachment_ids, size_t n,
+                            store_message_cb cb, void *cbdata)
+{
     int rc = check_call(store, (const void *)cb);
+    if (rc == 0 && (n > STORE_MAX_ATTACH || (n > 0 && attachment_ids == NULL)))
+        rc = -EINVAL;
     if (rc == 0)
-        rc = check_text(body, STORE_MAX_BODY, true);
+        rc = store__check_ids(attachment_ids, n);
+    if (rc == 0)
+        rc = check_text(body, STORE_MAX_BODY, n == 0);
+    if (rc == 0 && body == NULL)
+        rc = -EINVAL;
     if (rc == 0)
         rc = check_text(client_msg_id, STORE_MAX_CLIENT_ID, false);
     if (rc != 0)
@@ -510,6 +531,10 @@ int store_message_send(store_t *store, int64_t chat_id, int64_t author_id, const
     req->s[0] = store__arena_strdup(&req->arena, body);
     if (client_msg_id != NULL && client_msg_id[0] != '\0')
         req->s[1] = store__arena_strdup(&req->arena, client_msg_id);
+    req->ids = store__arena_alloc(&req->arena, (n + 1) * sizeof(int64_t));
+    if (n > 0)
+        memcpy(req->ids, attachment_ids, n * sizeof(int64_t));
+    req->n_ids = n;
     return req_submit(req);
 }
 
@@ -611,4 +636,43 @@ int store_read_set(store_t *store, int64_t chat_id, int64_t user_id, int64_t seq
     if (seq < 0)
         return -EINVAL;
     return submit_ints(store, STORE_OP_READ_SET, CB(cb), cbdata, chat_id, user_id, seq);
+}
+
+/* ---- the request helpers, for store_desk.c ---- */
+
+store_req_t *store__req_new(store_t *store, store_op_t op, void (*cb)(void), void *cbdata)
+{
+    return req_new(store, op, cb, cbdata);
+}
+
+int store__req_submit(store_req_t *req)
+{
+    return req_submit(req);
+}
+
+int store__check_call(store_t *store, const void *cb)
+{
+    return check_call(store, cb);
+}
+
+int store__check_text(const char *s, size_t max, bool required)
+{
+    return check_text(s, max, required);
+}
+
+int store__check_ids(const int64_t *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] <= 0)
+            return -EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (ids[i] == ids[j])
+                return -EINVAL;
+    }
+    return 0;
+}
+
+size_t store__clamp_limit(size_t limit)
+{
+    return clamp_limit(limit);
 }

@@ -162,3 +162,69 @@ void store_chat_free(store_chat_t *c)
 {
     free(c);
 }
+
+/* ---- desk names and copies ---- */
+
+static const char *const service_statuses[] = {"open", "finished"};
+static const char *const desk_dirs[] = {"in", "out"};
+static const char *const msg_states[] = {"sent", "delivered", "read", "failed"};
+
+const char *store_service_status_name(store_service_status_t s)
+{
+    return (size_t)s < ARRAY_SIZE(service_statuses) ? service_statuses[s] : "open";
+}
+
+const char *store_desk_dir_name(store_desk_dir_t d)
+{
+    return (size_t)d < ARRAY_SIZE(desk_dirs) ? desk_dirs[d] : "in";
+}
+
+const char *store_msg_state_name(store_msg_state_t s)
+{
+    return (size_t)s < ARRAY_SIZE(msg_states) ? msg_states[s] : "sent";
+}
+
+store_msg_state_t store__msg_state_parse(const char *s)
+{
+    return (store_msg_state_t)parse_name(msg_states, ARRAY_SIZE(msg_states), s, STORE_MSG_SENT);
+}
+
+store_service_t *store_service_dup(const store_service_t *s)
+{
+    size_t extra = str_size(s->channel) + str_size(s->finish_reason) + str_size(s->rating_comment) +
+                   str_size(s->customer_name) + str_size(s->customer_email) +
+                   str_size(s->customer_external_id);
+    store_service_t *c = xmalloc(sizeof(*c) + extra);
+    char *pos = (char *)(c + 1);
+    *c = *s;
+    c->channel = put_str(&pos, s->channel);
+    c->finish_reason = put_str(&pos, s->finish_reason);
+    c->rating_comment = put_str(&pos, s->rating_comment);
+    c->customer_name = put_str(&pos, s->customer_name);
+    c->customer_email = put_str(&pos, s->customer_email);
+    c->customer_external_id = put_str(&pos, s->customer_external_id);
+    return c;
+}
+
+store_desk_msg_t *store_desk_msg_dup(const store_desk_msg_t *m)
+{
+    size_t extra = str_size(m->body) + str_size(m->client_msg_id);
+    store_desk_msg_t *c = xmalloc(sizeof(*c) + extra);
+    char *pos = (char *)(c + 1);
+    *c = *m;
+    c->body = put_str(&pos, m->body);
+    c->client_msg_id = put_str(&pos, m->client_msg_id);
+    c->attachments = NULL; /* borrowed by the original: not copied */
+    c->attachment_count = 0;
+    return c;
+}
+
+size_t store__utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}

@@ -6,7 +6,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { api, backends, startChat } from "./lib/chat.mjs";
 
-// Every route the server implements (src/chat/rest_dispatch.c), as "METHOD /path/{param}".
+// Every route the server implements (src/chat/rest_dispatch.c, src/desk/rest.c), as "METHOD /path/{param}".
 const ROUTES = [
   "POST /v1/api/auth/register",
   "POST /v1/api/auth/login",
@@ -41,6 +41,36 @@ const ROUTES = [
   "PUT /v1/api/messages/{id}",
   "DELETE /v1/api/messages/{id}",
   "GET /v1/api/openapi.json",
+  // attachments (src/media)
+  "POST /v1/api/attachments",
+  "GET /v1/api/attachments/{id}",
+  "GET /v1/api/attachments/{id}/thumb",
+  // the support desk (src/desk/rest.c, docs/desk.md)
+  "POST /v1/api/desk/users",
+  "GET /v1/api/desk/users",
+  "GET /v1/api/desk/users/{id}",
+  "PATCH /v1/api/desk/users/{id}",
+  "POST /v1/api/desk/users/{id}/password-reset",
+  "POST /v1/api/desk/password-reset",
+  "GET /v1/api/desk/me",
+  "GET /v1/api/desk/attendants",
+  "POST /v1/api/desk/me/password",
+  "POST /v1/api/desk/setup",
+  "GET /v1/api/desk/services",
+  "GET /v1/api/desk/services/{id}",
+  "POST /v1/api/desk/services/{id}/assign",
+  "POST /v1/api/desk/services/{id}/take",
+  "POST /v1/api/desk/services/{id}/messages",
+  "POST /v1/api/desk/services/{id}/finish",
+  "GET /v1/api/desk/stats",
+  "GET /v1/api/desk/stats.csv",
+  "POST /v1/api/widget/sessions",
+  // the WhatsApp channel (src/desk/rest_channels.c, src/channels/whatsapp.c)
+  "GET /v1/api/desk/channels",
+  "PATCH /v1/api/desk/channels/whatsapp",
+  "POST /v1/api/desk/services/{id}/template",
+  "GET /v1/api/whatsapp/webhook",
+  "POST /v1/api/whatsapp/webhook",
 ];
 
 // documentation does not depend on the storage backend: the first one (none for the reference)

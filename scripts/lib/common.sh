@@ -3,9 +3,10 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
+# libvips-dev: attachment previews in src/media (it brings the runtime libvips42 and its loaders)
 APT_PACKAGES=(cmake pkg-config gcc make clang clang-format libclang-rt-14-dev libh2o-dev libwslay-dev
   libuv1-dev libpq-dev libjwt-dev libjansson-dev libhiredis-dev libcriterion-dev libsodium-dev
-  libssl-dev libsqlite3-dev zlib1g-dev libmsgpuck-dev postgresql-15 redis-server nodejs npm ca-certificates chromium fonts-noto-color-emoji)
+  libssl-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libmsgpuck-dev libvips-dev postgresql-15 redis-server nodejs npm ca-certificates chromium fonts-noto-color-emoji)
 
 # Installs the Debian packages that are missing (one apt-get call; a no-op when all are there).
 install_deps() {

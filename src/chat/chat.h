@@ -64,6 +64,14 @@ int srv_chat_handle(srv_chat_t *chat, h2o_req_t *req);
 /** Keys the sign-in throttle tracks in this process (/metrics). */
 size_t srv_chat_throttle_keys(const srv_chat_t *chat);
 
+/** The HMAC key of the access tokens (borrowed, valid while the service lives) and its length,
+ * for services that accept the chat's logins (the support desk). */
+const uint8_t *srv_chat_jwt_key(const srv_chat_t *chat, size_t *len);
+
+/** Disconnects every /chat socket of `user_id` on every node (a deactivated account); a no-op
+ * without Socket.IO. */
+void srv_chat_disconnect_user(srv_chat_t *chat, int64_t user_id);
+
 /** Frees the service. NULL is a no-op. Operations in flight (storage, password hashing) finish
  * later without touching the service or their requests, and drop their socket references: so
  * call it before store_close(), run the loop until the store closed, and only then free the

@@ -88,9 +88,11 @@ const srv_json_field_t chat_fields_member_add[] = {
 N(chat_fields_member_add);
 
 const srv_json_field_t chat_fields_message_send[] = {
-    CHAT_FIELD_MESSAGE_BODY,
+    CHAT_FIELD_SEND_BODY,
     CHAT_FIELD_CLIENT_MSG_ID,
+    CHAT_FIELD_ATTACHMENT_IDS,
 };
+
 N(chat_fields_message_send);
 
 /* "#" and six hex digits: the colour the web app paints a user's name in ("" clears it). */

@@ -18,6 +18,8 @@
 #include "src/auth/auth.h"
 #include "src/chat/presence.h"
 #include "src/chat/chat.h"
+#include "src/media/media.h"
+#include "storage/media.h"
 #include "src/core/core.h"
 
 /* Limits and lifetimes of the API (documented in openapi.json and docs/chat-events.md). */
@@ -204,6 +206,17 @@ void rest_messages_search(rest_op_t *op);
         .name = "body", .type = SRV_JSON_STRING, .required = true, .min = 1,                       \
         .max = CHAT_MESSAGE_MAX, .check = srv_check_text                                           \
     }
+/* A send's body: optional and possibly empty when attachmentIds are given (srv_media_send_check).
+ */
+#define CHAT_FIELD_SEND_BODY                                                                       \
+    {                                                                                              \
+        .name = "body", .type = SRV_JSON_STRING, .min = 0, .max = CHAT_MESSAGE_MAX,                \
+        .check = srv_media_check_body                                                              \
+    }
+#define CHAT_FIELD_ATTACHMENT_IDS                                                                  \
+    {                                                                                              \
+        .name = "attachmentIds", .type = SRV_JSON_ID_ARRAY, .max = STORE_MAX_ATTACH                \
+    }
 #define CHAT_FIELD_CLIENT_MSG_ID                                                                   \
     {                                                                                              \
         .name = "clientMsgId", .type = SRV_JSON_STRING, .min = 1, .max = CHAT_CLIENT_ID_MAX,       \
@@ -267,8 +280,10 @@ void chat_tokens_hash(const char *token, char out[65]);
 
 /* ---- send.c: every new message goes through here ---- */
 
-/** `status` 0 and the stored message (borrowed), or a negative errno and NULL. */
-typedef void (*chat_send_cb)(void *cbdata, int status, const store_message_t *m);
+/** `status` 0 and the stored message and the JSON array of its attachments (both borrowed), or
+ * a negative errno (-EACCES: an attachment is not the author's upload) and NULLs. */
+typedef void (*chat_send_cb)(void *cbdata, int status, const store_message_t *m,
+                             json_t *attachments);
 chat_sendq_t *chat_sendq_new(void);
 /** Queued sends not yet issued get -ESHUTDOWN; the one in flight completes later. */
 void chat_sendq_free(chat_sendq_t *q);
@@ -277,7 +292,8 @@ void chat_sendq_free(chat_sendq_t *q);
  * `message:new` to the chat's room unless it was a duplicate. The author must be a member (the
  * store answers -EPERM otherwise). */
 void chat_send_message(srv_chat_t *chat, int64_t chat_id, int64_t author_id, const char *body,
-                       const char *client_id, chat_send_cb cb, void *cbdata);
+                       const char *client_id, const int64_t *attachment_ids, size_t n_attachments,
+                       chat_send_cb cb, void *cbdata);
 
 /* ---- notify.c: events to the rooms of /chat (no-ops without Socket.IO) ----
  *

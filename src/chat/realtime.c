@@ -179,7 +179,9 @@ static void on_auth_user(void *cbdata, int status, const store_user_t *user)
     rt_op_t *op = cbdata;
     if (!op_alive(op))
         return;
-    if (status == 0) {
+    if (status == 0 && !user->active) {
+        refuse(op->sock, "account_disabled");
+    } else if (status == 0) {
         sio_socket_set_data(op->sock, json_pack("{s:I,s:s}", "userId", (json_int_t)user->id,
                                                 "username", user->username));
         sio_socket_next(op->sock, NULL, NULL);
@@ -365,8 +367,9 @@ static rt_op_t *event_op(srv_chat_t *chat, sio_socket_t *sock, const sio_event_t
 static const srv_json_field_t f_chat[] = {CHAT_FIELD_ID("chatId")};
 static const srv_json_field_t f_send[] = {
     CHAT_FIELD_ID("chatId"),
-    CHAT_FIELD_MESSAGE_BODY,
+    CHAT_FIELD_SEND_BODY,
     CHAT_FIELD_CLIENT_MSG_ID,
+    CHAT_FIELD_ATTACHMENT_IDS,
 };
 static const srv_json_field_t f_edit[] = {
     CHAT_FIELD_ID("messageId"),
@@ -446,7 +449,7 @@ static void ev_chat_leave(sio_socket_t *sock, const sio_event_t *ev, void *data)
 
 /* ---- message:send ---- */
 
-static void on_sent(void *cbdata, int status, const store_message_t *m)
+static void on_sent(void *cbdata, int status, const store_message_t *m, json_t *attachments)
 {
     rt_op_t *op = cbdata;
     json_t *o;
@@ -454,6 +457,9 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
         return;
     if (status == -EPERM) {
         ack_not_member(op->sock, op->ack_id);
+    } else if (status == -EACCES) {
+        ack_err(op->sock, op->ack_id, "invalid_attachment",
+                "attachmentIds must name your own uploads");
     } else if (status == -EEXIST) {
         ack_err(op->sock, op->ack_id, "client_msg_id_used",
                 "clientMsgId was already used for a message in another chat");
@@ -462,6 +468,7 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
     } else {
         o = chat_json_message(m);
         json_object_set_new(o, "reactions", json_array());
+        json_object_set(o, "attachments", attachments);
         ack_ok(op->sock, op->ack_id,
                json_pack("{s:o,s:b}", "message", o, "duplicate", m->duplicate));
     }
@@ -472,11 +479,21 @@ static void ev_message_send(sio_socket_t *sock, const sio_event_t *ev, void *dat
 {
     srv_chat_t *chat = data;
     rt_op_t *op = event_op(chat, sock, ev, f_send, ARRAY_SIZE(f_send));
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg, *code;
     if (op == NULL)
         return;
+    code = srv_media_send_check(op->arg, ids, &n, &msg);
+    if (code != NULL) {
+        ack_err(op->sock, op->ack_id, code, msg);
+        op_free(op);
+        return;
+    }
+    const char *body = srv_json_str(op->arg, "body");
     chat_send_message(chat, srv_json_int(op->arg, "chatId", 0), op->user_id,
-                      srv_json_str(op->arg, "body"), srv_json_str(op->arg, "clientMsgId"), on_sent,
-                      op);
+                      body != NULL ? body : "", srv_json_str(op->arg, "clientMsgId"), ids, n,
+                      on_sent, op);
 }
 
 /* ---- message:edit / message:delete / reaction:add / reaction:remove ----

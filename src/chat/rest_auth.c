@@ -186,6 +186,10 @@ static void on_login_verified(int status, void *cbdata)
         return;
     }
     srv_ratelimit_reset(op->chat->throttle, op->text);
+    if (op->flag) {
+        rest_op_reply_error(op, 403, "account_disabled", "this account is deactivated");
+        return;
+    }
     chat_tokens_issue_and_reply(op, 200, op->n[0]);
 }
 
@@ -204,6 +208,7 @@ static void on_login_lookup(void *cbdata, int status, const store_user_t *user)
     if (status == 0) {
         op->n[0] = user->id;
         op->result = chat_json_user(op->chat, user);
+        op->flag = !user->active; /* deactivated (the desk): told only after the password */
     }
     /* unknown user: check against the dummy hash so both failures cost the same */
     rc = srv_password_verify(

@@ -3,7 +3,7 @@
  * deleting one's own message, and full-text search in one's chats.
  *
  * History pages carry each message's reactions, grouped by emoji ({emoji, count, userIds}), read
- * with one store_reaction_list call per page. */
+ * with one store_reaction_list call per page, and its attachments (one store_attachment_list). */
 #include "src/chat/internal.h"
 
 #include <errno.h>
@@ -39,7 +39,7 @@ json_t *chat_json_reactions_group(const store_reaction_list_t *list, int64_t mes
 
 /* ---- history ---- */
 
-static void on_history_reactions(void *cbdata, int status, const store_reaction_list_t *list)
+static void on_history_attachments(void *cbdata, int status, const store_attachment_list_t *list)
 {
     rest_op_t *op = cbdata;
     json_t *msgs = json_object_get(op->result, "messages"), *m, *res;
@@ -49,11 +49,33 @@ static void on_history_reactions(void *cbdata, int status, const store_reaction_
     json_array_foreach(msgs, i, m)
     {
         int64_t id = json_integer_value(json_object_get(m, "id"));
-        json_object_set_new(m, "reactions", chat_json_reactions_group(list, id));
+        json_object_set_new(m, "attachments", srv_media_json_for(list, id));
     }
     res = op->result;
     op->result = NULL;
     rest_op_reply_json(op, 200, res);
+}
+
+static void on_history_reactions(void *cbdata, int status, const store_reaction_list_t *list)
+{
+    rest_op_t *op = cbdata;
+    json_t *msgs = json_object_get(op->result, "messages"), *m;
+    size_t i;
+    int rc;
+    if (!rest_op_proceed(op, status, "message"))
+        return;
+    json_array_foreach(msgs, i, m)
+    {
+        int64_t id = json_integer_value(json_object_get(m, "id"));
+        json_object_set_new(m, "reactions", chat_json_reactions_group(list, id));
+    }
+    if (op->nids == 0) {
+        on_history_attachments(op, 0, &(store_attachment_list_t){NULL, 0});
+        return;
+    }
+    rc = store_attachment_list(op->chat->store, STORE_ATT_CHAT, op->ids, op->nids,
+                               on_history_attachments, op);
+    rest_op_issued(op, rc, "message");
 }
 
 static void on_history(void *cbdata, int status, const store_message_list_t *msgs)
@@ -102,7 +124,7 @@ void rest_messages_history(rest_op_t *op)
 
 /* ---- send ---- */
 
-static void on_sent(void *cbdata, int status, const store_message_t *m)
+static void on_sent(void *cbdata, int status, const store_message_t *m, json_t *attachments)
 {
     rest_op_t *op = cbdata;
     json_t *o;
@@ -110,6 +132,11 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
         return;
     if (status == -EPERM) {
         rest_op_reply_error(op, 403, "not_a_member", "you are not a member of this chat");
+        return;
+    }
+    if (status == -EACCES) {
+        rest_op_reply_error(op, 400, "invalid_attachment",
+                            "attachmentIds must name your own uploads");
         return;
     }
     if (status == -EEXIST) {
@@ -123,17 +150,29 @@ static void on_sent(void *cbdata, int status, const store_message_t *m)
     }
     o = chat_json_message(m);
     json_object_set_new(o, "reactions", json_array());
+    json_object_set(o, "attachments", attachments);
     rest_op_reply_json(op, m->duplicate ? 200 : 201, o);
 }
 
 static void do_send(rest_op_t *op)
 {
-    chat_send_message(op->chat, op->c->id, op->user_id, srv_json_str(op->body, "body"),
-                      srv_json_str(op->body, "clientMsgId"), on_sent, op);
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg, *body = srv_json_str(op->body, "body");
+    srv_media_send_check(op->body, ids, &n, &msg);
+    chat_send_message(op->chat, op->c->id, op->user_id, body != NULL ? body : "",
+                      srv_json_str(op->body, "clientMsgId"), ids, n, on_sent, op);
 }
 
 void rest_messages_post(rest_op_t *op)
 {
+    int64_t ids[STORE_MAX_ATTACH];
+    size_t n;
+    const char *msg, *code = srv_media_send_check(op->body, ids, &n, &msg);
+    if (code != NULL) {
+        rest_op_reply_error(op, 400, code, "%s", msg);
+        return;
+    }
     rest_load_chat(op, op->params.ids[0], -1, STORE_MEMBER_MEMBER, do_send);
 }
 

@@ -6,7 +6,9 @@
  *
  * For each message: store (commit) -> the sender's callback (its ack or HTTP answer) -> the
  * broadcast of `message:new` to the chat's room (skipped for a duplicate client id) -> the next
- * queued send of that chat. A client id already used by the author in another chat is refused
+ * queued send of that chat. A message with attachments (linked in the send's transaction) has
+ * them read back (store_attachment_list) before its callback and broadcast, so both carry the
+ * same `attachments` array. A client id already used by the author in another chat is refused
  * with -EEXIST. Queues live in a small hash of chat ids and are freed when empty. */
 #include "src/chat/internal.h"
 
@@ -19,6 +21,9 @@ typedef struct st_send_item_t {
     struct st_send_queue_t *queue; /* NULL once the service is gone (orphaned in flight) */
     int64_t chat_id, author_id;
     char *body, *client_id;
+    int64_t att_ids[STORE_MAX_ATTACH];
+    size_t n_att;
+    store_message_t *stored; /* the stored message while its attachments are read */
     chat_send_cb cb;
     void *cbdata;
 } send_item_t;
@@ -43,6 +48,7 @@ chat_sendq_t *chat_sendq_new(void)
 
 static void item_free(send_item_t *it)
 {
+    store_message_free(it->stored);
     free(it->body);
     free(it->client_id);
     free(it);
@@ -64,7 +70,7 @@ void chat_sendq_free(chat_sendq_t *q)
             }
             while (it != NULL) {
                 send_item_t *n = it->next;
-                it->cb(it->cbdata, -ESHUTDOWN, NULL);
+                it->cb(it->cbdata, -ESHUTDOWN, NULL, NULL);
                 item_free(it);
                 it = n;
             }
@@ -85,20 +91,16 @@ static send_queue_t **find(chat_sendq_t *q, int64_t chat_id)
 
 static void issue(send_queue_t *sq);
 
-static void on_stored(void *cbdata, int status, const store_message_t *m)
+/* The message is stored (or failed): the sender's callback, the broadcast, the next send. */
+static void deliver(send_item_t *it, int status, const store_message_t *m, json_t *attachments)
 {
-    send_item_t *it = cbdata;
     send_queue_t *sq = it->queue;
-    /* client ids are unique per author across chats: a retry must name the same chat */
-    if (status == 0 && m->duplicate && m->chat_id != it->chat_id) {
-        status = -EEXIST;
-        m = NULL;
-    }
-    it->cb(it->cbdata, status, m);
+    it->cb(it->cbdata, status, m, attachments);
     if (sq != NULL) {
         if (status == 0 && !m->duplicate) {
             json_t *o = chat_json_message(m);
             json_object_set_new(o, "reactions", json_array());
+            json_object_set(o, "attachments", attachments);
             chat_notify_chat(sq->chat, m->chat_id, "message:new", o);
             json_decref(o);
         }
@@ -118,17 +120,45 @@ static void on_stored(void *cbdata, int status, const store_message_t *m)
     }
 }
 
+static void on_attachments(void *cbdata, int status, const store_attachment_list_t *list)
+{
+    send_item_t *it = cbdata;
+    /* the message is committed: a failed read only leaves its attachments out of this answer */
+    json_t *arr = srv_media_json_for(status == 0 ? list : NULL, it->stored->id);
+    deliver(it, 0, it->stored, arr);
+    json_decref(arr);
+}
+
+static void on_stored(void *cbdata, int status, const store_message_t *m)
+{
+    send_item_t *it = cbdata;
+    /* client ids are unique per author across chats: a retry must name the same chat */
+    if (status == 0 && m->duplicate && m->chat_id != it->chat_id) {
+        status = -EEXIST;
+        m = NULL;
+    }
+    if (status == 0 && (it->n_att > 0 || m->duplicate)) {
+        it->stored = store_message_dup(m);
+        if (store_attachment_list(it->queue != NULL ? it->queue->chat->store : NULL, STORE_ATT_CHAT,
+                                  &m->id, 1, on_attachments, it) == 0)
+            return;
+    }
+    json_t *arr = status == 0 ? json_array() : NULL;
+    deliver(it, status, m, arr);
+    json_decref(arr);
+}
+
 /* Issues the head of `sq`; a call refused at once fails that item and moves on. */
 static void issue(send_queue_t *sq)
 {
     while (sq->head != NULL) {
         send_item_t *it = sq->head;
-        int rc = store_message_send(sq->chat->store, it->chat_id, it->author_id, it->body,
-                                    it->client_id, on_stored, it);
+        int rc = store_message_send_with(sq->chat->store, it->chat_id, it->author_id, it->body,
+                                         it->client_id, it->att_ids, it->n_att, on_stored, it);
         if (rc == 0)
             return;
         sq->head = it->next;
-        it->cb(it->cbdata, rc, NULL);
+        it->cb(it->cbdata, rc, NULL, NULL);
         item_free(it);
     }
     sq->tail = NULL;
@@ -137,7 +167,8 @@ static void issue(send_queue_t *sq)
 }
 
 void chat_send_message(srv_chat_t *chat, int64_t chat_id, int64_t author_id, const char *body,
-                       const char *client_id, chat_send_cb cb, void *cbdata)
+                       const char *client_id, const int64_t *attachment_ids, size_t n_attachments,
+                       chat_send_cb cb, void *cbdata)
 {
     send_queue_t **pp = find(chat->sendq, chat_id), *sq = *pp;
     send_item_t *it = xcalloc(1, sizeof(*it));
@@ -146,6 +177,9 @@ void chat_send_message(srv_chat_t *chat, int64_t chat_id, int64_t author_id, con
     it->author_id = author_id;
     it->body = xstrdup(body);
     it->client_id = client_id != NULL ? xstrdup(client_id) : NULL;
+    it->n_att = n_attachments < STORE_MAX_ATTACH ? n_attachments : STORE_MAX_ATTACH;
+    if (it->n_att > 0)
+        memcpy(it->att_ids, attachment_ids, it->n_att * sizeof(*it->att_ids));
     it->cb = cb;
     it->cbdata = cbdata;
     if (sq == NULL) {

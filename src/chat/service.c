@@ -123,6 +123,22 @@ size_t srv_chat_throttle_keys(const srv_chat_t *chat)
     return srv_ratelimit_size(chat->throttle);
 }
 
+const uint8_t *srv_chat_jwt_key(const srv_chat_t *chat, size_t *len)
+{
+    *len = chat->jwt_key_len;
+    return chat->jwt_key;
+}
+
+void srv_chat_disconnect_user(srv_chat_t *chat, int64_t user_id)
+{
+    char room[40];
+    if (chat->nsp == NULL)
+        return;
+    snprintf(room, sizeof(room), "user:%lld", (long long)user_id); /* notify.c's room name */
+    sio_broadcast_disconnect_sockets(sio_broadcast_to(sio_namespace_broadcast(chat->nsp), room),
+                                     false);
+}
+
 void srv_chat_free(srv_chat_t *chat)
 {
     if (chat == NULL)

@@ -10,10 +10,13 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum en_opt_kind_t {
     OPT_BOOL,       /* bool */
@@ -49,6 +52,11 @@ static const char *check_cookie(const char *v);
 static const char *check_database(const char *v);
 static const char *check_redis(const char *v);
 static const char *check_nonempty(const char *v);
+static const char *check_media_types(const char *v);
+static const char *check_digits(const char *v);
+static const char *check_http_url(const char *v);
+static const char *check_api_version(const char *v);
+static const char *check_template(const char *v);
 
 #define MS_MAX 2147483647ULL /* fits a JS setTimeout and an int */
 
@@ -127,6 +135,41 @@ static const opt_t options[] = {
      "production mode"},
     {"bench-app", OPT_BOOL, FIELD(bench_app), 0, 0, NULL, false, "false", NULL,
      "serve the benchmark app"},
+    {"desk-idle-close", OPT_UINT, FIELD(desk_idle_close_s), 0, 30 * 86400, NULL, false, "1800",
+     "SECONDS", "support desk: finish a service with no message for this long (0: never)"},
+    {"desk-auto-assign", OPT_BOOL, FIELD(desk_auto_assign), 0, 0, NULL, false, "false", NULL,
+     "support desk: assign new services round-robin to online attendants"},
+    {"desk-capacity", OPT_UINT, FIELD(desk_capacity), 1, 1000, NULL, false, "5", "N",
+     "support desk: open services per attendant before auto-assign skips them"},
+    {"admin-username", OPT_STR, FIELD(admin_username), 0, 0, check_nonempty, true, NULL, "NAME",
+     "support desk: the first admin, created if the store has no admin"},
+    {"admin-password-file", OPT_STR, FIELD(admin_password_file), 0, 0, check_nonempty, true, NULL,
+     "FILE", "support desk: the file holding the first admin's password"},
+    {"media-dir", OPT_STR, FIELD(media_dir), 0, 0, check_nonempty, true, NULL, "DIR",
+     "attachments: where files are stored (unset: <database directory>/media)"},
+    {"media-max-bytes", OPT_SIZE, FIELD(media_max_bytes), 1, 1ULL << 32, NULL, false, "26214400",
+     "BYTES", "attachments: largest file accepted (413 beyond)"},
+    {"media-types", OPT_STR, FIELD(media_types), 0, 0, check_media_types, false,
+     SRV_MEDIA_DEFAULT_TYPES, "LIST",
+     "attachments: content types accepted, comma-separated (415 for others; the type is taken "
+     "from the bytes)"},
+    {"whatsapp-phone-number-id", OPT_STR, FIELD(whatsapp_phone_number_id), 0, 0, check_digits, true,
+     NULL, "ID", "WhatsApp Cloud API: the business phone number id (unset: no WhatsApp channel)"},
+    {"whatsapp-token", OPT_STR, FIELD(whatsapp_token), 0, 0, check_nonempty, true, NULL, "TOKEN",
+     "WhatsApp Cloud API: the Graph API access token (prefer the file or SIOC_WHATSAPP_TOKEN)"},
+    {"whatsapp-token-file", OPT_STR, FIELD(whatsapp_token_file), 0, 0, check_nonempty, true, NULL,
+     "FILE", "WhatsApp Cloud API: a file holding the access token"},
+    {"whatsapp-app-secret", OPT_STR, FIELD(whatsapp_app_secret), 0, 0, check_nonempty, true, NULL,
+     "SECRET", "WhatsApp Cloud API: the app secret that signs webhooks (X-Hub-Signature-256)"},
+    {"whatsapp-verify-token", OPT_STR, FIELD(whatsapp_verify_token), 0, 0, check_nonempty, true,
+     NULL, "TOKEN", "WhatsApp Cloud API: hub.verify_token expected by the webhook handshake"},
+    {"whatsapp-graph-url", OPT_STR, FIELD(whatsapp_graph_url), 0, 0, check_http_url, false,
+     "https://graph.facebook.com", "URL", "WhatsApp Cloud API: the Graph API base URL"},
+    {"whatsapp-api-version", OPT_STR, FIELD(whatsapp_api_version), 0, 0, check_api_version, false,
+     "v21.0", "VERSION", "WhatsApp Cloud API: the Graph API version"},
+    {"whatsapp-template", OPT_STR, FIELD(whatsapp_template), 0, 0, check_template, true, NULL,
+     "NAME[:LANG]",
+     "WhatsApp Cloud API: template offered outside the 24-hour window (lang: en_US)"},
     {"log-level", OPT_LOG_LEVEL, FIELD(log_level), 0, 0, NULL, false, "info", "LEVEL",
      "debug, info, warn or error"},
     {"config", OPT_STR, FIELD(config_file), 0, 0, check_nonempty, false, NULL, "FILE",
@@ -141,6 +184,52 @@ static const opt_t options[] = {
 static const char *check_nonempty(const char *v)
 {
     return *v == '\0' ? "a non-empty string" : NULL;
+}
+
+/* A comma-separated list of type/subtype items (the media service checks they are known). */
+static const char *check_media_types(const char *v)
+{
+    size_t n = 0;
+    for (const char *p = v; *p != '\0'; p++) {
+        if (*p == '/')
+            n++;
+        else if (!(isalnum((unsigned char)*p) || strchr(",.+- ", *p) != NULL))
+            return "a comma-separated list of content types such as image/png";
+    }
+    return n == 0 ? "a comma-separated list of content types such as image/png" : NULL;
+}
+
+static const char *check_digits(const char *v)
+{
+    size_t n = strspn(v, "0123456789");
+    return n == 0 || n > 32 || v[n] != '\0' ? "1 to 32 digits" : NULL;
+}
+
+static const char *check_http_url(const char *v)
+{
+    bool ok = strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0;
+    for (const char *p = v; ok && *p != '\0'; p++)
+        ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f && *p != '?' && *p != '#';
+    return ok && strlen(v) < 200 ? NULL : "an http:// or https:// URL without query";
+}
+
+static const char *check_api_version(const char *v)
+{
+    size_t n = strspn(v + (*v == 'v'), "0123456789.");
+    return *v != 'v' || n == 0 || n > 10 || v[1 + n] != '\0' ? "v<number>, e.g. v21.0" : NULL;
+}
+
+static const char *check_template(const char *v)
+{
+    size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_");
+    if (n == 0 || n > 512)
+        return "a template name (lower case, digits, _), optionally :lang";
+    if (v[n] == '\0')
+        return NULL;
+    size_t l = strspn(v + n + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+    return v[n] == ':' && l >= 2 && l <= 10 && v[n + 1 + l] == '\0'
+               ? NULL
+               : "a template name (lower case, digits, _), optionally :lang";
 }
 
 static const char *check_host(const char *v)
@@ -778,4 +867,20 @@ char *srv_config_help(const char *progname)
                    opt->def != NULL ? opt->def : "(unset)", env);
     }
     return buf_steal(&b, NULL);
+}
+
+char *srv_read_secret_file(const char *path, size_t min, size_t max)
+{
+    char *buf = xmalloc(max + 2), *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, max + 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n >= 0 && (size_t)n >= min && (size_t)n <= max)
+        out = xstrndup(buf, (size_t)n);
+    explicit_bzero(buf, max + 2);
+    free(buf);
+    return out;
 }

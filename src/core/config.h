@@ -59,11 +59,35 @@ typedef struct st_srv_config_t {
     char *jwt_secret;                       /* NULL */
     bool production;                        /* false */
     bool bench_app;                         /* false */
-    log_level_t log_level;                  /* LOG_LEVEL_INFO */
-    char *config_file;                      /* NULL: the file given by --config / SIOC_CONFIG */
-    bool help;                              /* --help was given: print srv_config_help() */
-    bool version;                           /* --version was given */
+    unsigned desk_idle_close_s;             /* 1800: finish a service idle this long, 0 = off */
+    bool desk_auto_assign;                  /* false: round-robin to online attendants */
+    unsigned desk_capacity;                 /* 5: open services per attendant for auto-assign */
+    char *admin_username;                   /* NULL: the first admin's name */
+    char *admin_password_file;              /* NULL: a file holding the first admin's password */
+    /* attachments (src/media) */
+    char *media_dir;        /* NULL: <the SQLite database's directory, else "data">/media */
+    size_t media_max_bytes; /* 26214400 (25 MiB) per file */
+    char *media_types;      /* comma-separated content types accepted (the default list) */
+    /* the WhatsApp Cloud API channel of the desk (src/channels/whatsapp.c): on when the phone
+     * number id and a token are set */
+    char *whatsapp_phone_number_id; /* NULL: no WhatsApp channel */
+    char *whatsapp_token;           /* NULL: the Graph API bearer token (or the file's) */
+    char *whatsapp_token_file;      /* NULL: a file holding the token */
+    char *whatsapp_app_secret;      /* NULL: the app secret (X-Hub-Signature-256 key) */
+    char *whatsapp_verify_token;    /* NULL: hub.verify_token of the webhook handshake */
+    char *whatsapp_graph_url;       /* "https://graph.facebook.com" */
+    char *whatsapp_api_version;     /* "v21.0" */
+    char *whatsapp_template;        /* NULL: "name[:lang]" offered outside the 24 h window */
+    log_level_t log_level;          /* LOG_LEVEL_INFO */
+    char *config_file;              /* NULL: the file given by --config / SIOC_CONFIG */
+    bool help;                      /* --help was given: print srv_config_help() */
+    bool version;                   /* --version was given */
 } srv_config_t;
+
+/** The content types --media-types accepts by default. */
+#define SRV_MEDIA_DEFAULT_TYPES                                                                    \
+    "image/png,image/jpeg,image/gif,image/webp,audio/ogg,audio/webm,audio/mpeg,audio/mp4,"         \
+    "video/mp4,video/webm,application/pdf,text/plain"
 
 /** The program's version, printed by --version. */
 #define SIOC_VERSION "0.1.0"
@@ -113,5 +137,10 @@ int srv_config_load(srv_config_t *conf, int argc, char *const argv[], char *cons
 
 /** Returns the --help text (malloc'ed): every option with its default and its env variable. */
 char *srv_config_help(const char *progname);
+
+/** Reads a secret from the file at `path` (blocking: before uv_run): its bytes without the
+ * trailing newlines, if there are `min` to `max` of them; else (or if it cannot be read) NULL.
+ * free() the result; the read buffer is wiped. */
+char *srv_read_secret_file(const char *path, size_t min, size_t max);
 
 #endif

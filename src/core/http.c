@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -58,6 +59,7 @@ typedef struct st_path_handler_t {
     h2o_handler_t super; /* first: h2o hands us this pointer */
     srv_http_on_req cb;
     void *data;
+    size_t max_body; /* bytes; a larger body is answered 413 before `cb` */
 } path_handler_t;
 
 typedef struct st_stop_hook_t {
@@ -89,6 +91,8 @@ struct st_srv_http_t {
     h2o_linklist_t conns;   /* conn_t.link */
     h2o_linklist_t lingers; /* linger_t.link */
     size_t conn_count;
+    size_t default_max_body; /* srv_http_new's limit: every handler's unless it asks for more */
+    char *spill_template;    /* srv_http_set_body_spill: h2o's mmap temp file template */
     /* graceful stop */
     uv_timer_t stop_timer; /* initialised in srv_http_new, closed in srv_http_free */
     stop_phase_t phase;
@@ -119,6 +123,7 @@ srv_http_t *srv_http_new(uv_loop_t *loop, size_t max_request_entity_size)
     h2o_config_init(&http->globalconf);
     http->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("sioc"));
     http->globalconf.max_request_entity_size = max_request_entity_size;
+    http->default_max_body = max_request_entity_size;
     http->host =
         h2o_config_register_host(&http->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_linklist_init_anchor(&http->conns);
@@ -131,11 +136,16 @@ srv_http_t *srv_http_new(uv_loop_t *loop, size_t max_request_entity_size)
 static int on_path_req(h2o_handler_t *self, h2o_req_t *req)
 {
     path_handler_t *h = (path_handler_t *)self;
+    if (req->entity.base != NULL && req->entity.len > h->max_body) {
+        /* h2o read it (another handler allows more): the same 413 as h2o's own */
+        srv_http_send_error(req, 413, NULL, "payload_too_large", "the body is too large");
+        return 0;
+    }
     return h->cb(req, h->data);
 }
 
-int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
-                               unsigned flags)
+int srv_http_add_handler_body(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
+                              unsigned flags, size_t max_body)
 {
     if (http->ctx_inited)
         return -EBUSY;
@@ -144,11 +154,37 @@ int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_r
     h->super.on_req = on_path_req;
     h->cb = cb;
     h->data = data;
+    h->max_body = max_body;
+    if (max_body > http->globalconf.max_request_entity_size)
+        http->globalconf.max_request_entity_size = max_body;
     if (flags & SRV_HTTP_COMPRESS) {
         /* level 6 like nginx's gzip_comp_level default; small bodies are not worth a frame */
         h2o_compress_args_t args = {.min_size = 256, .gzip = {.quality = 6}, .brotli = {-1}};
         h2o_compress_register(pathconf, &args);
     }
+    return 0;
+}
+
+int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
+                               unsigned flags)
+{
+    return srv_http_add_handler_body(http, path, cb, data, flags, http->default_max_body);
+}
+
+int srv_http_set_body_spill(srv_http_t *http, size_t threshold, const char *dir)
+{
+    if (http->ctx_inited)
+        return -EBUSY;
+    free(http->spill_template);
+    size_t n = strlen(dir) + sizeof("/h2o.b.XXXXXX");
+    if (n > sizeof(h2o_socket_buffer_mmap_settings.fn_template))
+        return -ENAMETOOLONG;
+    http->spill_template = xmalloc(n);
+    snprintf(http->spill_template, n, "%s/h2o.b.XXXXXX", dir);
+    /* h2o's one global: every socket buffer that grows past `threshold` moves to an unlinked
+     * temp file mapping (lib/common/memory.c h2o_buffer_reserve) */
+    h2o_socket_buffer_mmap_settings.threshold = threshold;
+    memcpy(h2o_socket_buffer_mmap_settings.fn_template, http->spill_template, n);
     return 0;
 }
 
@@ -533,6 +569,7 @@ void srv_http_free(srv_http_t *http)
         uv_run(http->loop, UV_RUN_NOWAIT);
         free(http->eios);
         free(http->hooks);
+        free(http->spill_template);
         free(http);
     } else {
         /* h2o cannot be torn down under open connections; the process is about to exit */

@@ -55,6 +55,18 @@ int srv_http_add_handler(srv_http_t *http, const char *path, srv_http_on_req cb,
 int srv_http_add_handler_flags(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
                                unsigned flags);
 
+/** srv_http_add_handler_flags with its own body limit `max_body` (bytes): the handlers of other
+ * paths keep srv_http_new's limit (a larger body read for this one's sake is answered 413 JSON
+ * before their callback). */
+int srv_http_add_handler_body(srv_http_t *http, const char *path, srv_http_on_req cb, void *data,
+                              unsigned flags, size_t max_body);
+
+/** Makes h2o keep request bodies (any socket input buffer) larger than `threshold` bytes in an
+ * unlinked temp file mapping created in `dir` instead of on the heap (h2o's own mechanism;
+ * h2o 2.2 has no streaming request bodies). A process-wide h2o setting. Before srv_http_listen.
+ * Returns 0, -EBUSY or -ENAMETOOLONG. */
+int srv_http_set_body_spill(srv_http_t *http, size_t threshold, const char *dir);
+
 /* ---- answers (reply.c) ---- */
 
 /** The Content-Type of sioc's JSON answers. */

@@ -19,6 +19,8 @@ const char *srv_http_reason(int status)
         return "No Content";
     case 301:
         return "Moved Permanently";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -33,6 +35,10 @@ const char *srv_http_reason(int status)
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
     case 429:
         return "Too Many Requests";
     case 500:

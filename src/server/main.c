@@ -19,7 +19,9 @@
 #include "socketio/socketio.h"
 #include "src/apps/apps.h"
 #include "src/chat/chat.h"
+#include "src/desk/desk.h"
 #include "src/core/core.h"
+#include "src/media/media.h"
 #include "src/server/metrics.h"
 #include "src/server/redis_wiring.h"
 #include "storage/storage.h"
@@ -40,6 +42,8 @@ typedef struct st_app_t {
     store_t *store;        /* --database */
     bool store_closed;
     srv_chat_t *chat;         /* the chat service: /v1/api, /docs, namespace /chat */
+    srv_desk_t *desk;         /* the support desk: /v1/api/desk, /v1/api/widget, /desk, /support */
+    srv_media_t *media;       /* attachments: /v1/api/attachments */
     srv_web_t *web;           /* the web app at / (chat mode only) */
     srv_echo_app_t *echo_app; /* --echo: the Socket.IO echo app on conf.path */
     rda_client_t *redis;      /* --redis: the Redis client (srv_redis_setup) */
@@ -124,9 +128,24 @@ static int setup_app(app_t *app)
         return -1;
     }
     store_set_max_pending(app->store, app->conf.store_max_pending);
+    /* attachments: their routes first (the chat's "/v1/api" would match them too) */
+    app->media = srv_media_new(&app->loop, &app->conf, app->store);
+    if (app->media == NULL || srv_media_register_routes(app->media, app->http) != 0)
+        return -1;
     app->chat = srv_chat_new(&app->loop, &app->conf, app->store, app->io, app->redis);
     if (app->chat == NULL)
         return -1;
+    /* the desk's /v1/api/desk and /v1/api/widget before the chat's /v1/api (first match wins) */
+    app->desk = srv_desk_new(&app->loop, &app->conf, app->store, app->io, app->chat);
+    if (app->desk == NULL || srv_desk_register_routes(app->desk, app->http) != 0)
+        return -1;
+    srv_desk_start(app->desk);
+    {
+        size_t ukl, vkl;
+        const uint8_t *uk = srv_chat_jwt_key(app->chat, &ukl);
+        const uint8_t *vk = srv_desk_visitor_key(app->desk, &vkl);
+        srv_media_set_keys(app->media, uk, ukl, vk, vkl);
+    }
     if (srv_chat_register_routes(app->chat, app->http) != 0 ||
         srv_http_set_too_large_body(app->http, SRV_CHAT_API_PREFIX, SRV_CHAT_TOO_LARGE_JSON) != 0)
         return -1;
@@ -196,7 +215,9 @@ static int teardown(app_t *app)
     int rc = 0;
     /* the chat service first (its in-flight storage work is orphaned), then the store (its last
      * callbacks run and drop their socket references), then Socket.IO */
+    srv_desk_free(app->desk);
     srv_chat_free(app->chat);
+    srv_media_free(app->media);
     if (app->store != NULL) {
         store_close(app->store, on_store_closed, app);
         while (!app->store_closed)

@@ -24,7 +24,11 @@ export function backends() {
       name: "sqlite",
       url() {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sioc-chat-"));
-        return { url: `sqlite:${dir}/chat.db`, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+        return {
+          url: `sqlite:${dir}/chat.db`,
+          mediaDir: `${dir}/media`,
+          cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+        };
       },
     },
   ];
@@ -38,9 +42,13 @@ export function backends() {
         execFileSync("psql", [...args, "-c", `CREATE DATABASE ${db}`], { stdio: "pipe" });
         const u = new URL(base);
         u.pathname = `/${db}`;
+        // attachments need a directory (on SQLite the default one sits next to the database file)
+        const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), "sioc-media-"));
         return {
           url: u.toString(),
+          mediaDir,
           cleanup: () => {
+            fs.rmSync(mediaDir, { recursive: true, force: true });
             try {
               execFileSync("psql", [...args, "-c", `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`], { stdio: "pipe" });
             } catch {
@@ -60,7 +68,9 @@ export function backends() {
 export async function startChat(backend, extra = []) {
   const store = backend.url();
   const limit = extra.includes("--register-limit") ? [] : ["--register-limit", "0"];
-  const server = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...limit, ...extra]);
+  const media = store.mediaDir && !extra.includes("--media-dir") ? ["--media-dir", store.mediaDir] : [];
+  const server = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...limit, ...media, ...extra]);
+  server.mediaDir = extra.includes("--media-dir") ? extra[extra.indexOf("--media-dir") + 1] : store.mediaDir;
   const stop = server.stop.bind(server);
   server.stop = async () => {
     try {

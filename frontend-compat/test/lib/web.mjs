@@ -17,13 +17,15 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"
 
 /** Starts sioc on the built app with a fresh store and chromium; resolves {server, browser,
  * stopServer(), startServer(), close()}. Fails (never skips) when the app is not built.
- * startServer() after stopServer() starts sioc again on the same port and store. */
-export async function startWeb(prefix = "sioc-web-") {
+ * startServer() after stopServer() starts sioc again on the same port and store. `extra`: more
+ * sioc options (e.g. the desk's first admin); `browserArgs` are added to chromium's (e.g. the fake
+ * microphone of web-media). */
+export async function startWeb(prefix = "sioc-web-", extra = [], { browserArgs = [] } = {}) {
   assert.ok(fs.existsSync(path.join(OUT, "chat.html")), `the web app is not built: ${OUT}/chat.html missing`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const args = ["--web-root", OUT, "--database", `sqlite:${dir}/chat.db`, "--jwt-secret", "web-test-secret-0123456789abcdef"];
+  const args = ["--web-root", OUT, "--database", `sqlite:${dir}/chat.db`, "--jwt-secret", "web-test-secret-0123456789abcdef", ...extra];
   const env = { server: await startSioc(args) };
-  env.browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+  env.browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: [...ARGS, ...browserArgs] });
   env.stopServer = () => env.server.stop();
   env.startServer = async () => (env.server = await startSioc(args, { port: env.server.port }));
   env.close = async () => {

@@ -82,11 +82,21 @@ export async function emitAck<E extends ClientEvent>(
   payload: ClientEmits[E][0],
   timeoutMs = ACK_TIMEOUT_MS,
 ): Promise<ClientEmits[E][1]> {
-  const s = getSocket();
+  return emitAckOn<ClientEmits[E][1]>(getSocket(), event, payload, timeoutMs);
+}
+
+/** Emits `event` with an ack on `s` (any namespace: /chat, /desk, /support); resolves the ack's
+ * result or rejects with an AckFailure (the server's code, or timeout/disconnected). */
+export async function emitAckOn<R>(
+  s: Pick<ChatSocket, "connected" | "timeout">,
+  event: string,
+  payload: unknown,
+  timeoutMs = ACK_TIMEOUT_MS,
+): Promise<R> {
   if (!s.connected) throw new AckFailure("disconnected", "not connected");
-  let ack: Ack<ClientEmits[E][1]>;
+  let ack: Ack<R>;
   try {
-    ack = (await s.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<ClientEmits[E][1]>;
+    ack = (await s.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<R>;
   } catch {
     throw new AckFailure("timeout", "no answer from the server");
   }
@@ -97,8 +107,14 @@ export async function emitAck<E extends ClientEvent>(
 
 /** A socket mutation's queryFn result: `{ data }` or `{ error: { code, message } }`. */
 export async function ackQuery<E extends ClientEvent>(event: E, payload: ClientEmits[E][0], timeoutMs?: number) {
+  return ackResult(emitAck(event, payload, timeoutMs));
+}
+
+/** `{ data }` from a resolved ack, `{ error: { status, data: { error: { code, message } } } }` from
+ * a rejected one (the shape of REST errors, so errorText reads both). */
+export async function ackResult<R>(p: Promise<R>) {
   try {
-    return { data: await emitAck(event, payload, timeoutMs) };
+    return { data: await p };
   } catch (e) {
     const f = e as AckFailure;
     const code = f instanceof AckFailure ? f.code : "internal";

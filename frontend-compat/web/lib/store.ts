@@ -1,5 +1,5 @@
-// store.ts - the Redux store: the RTK Query cache (lib/api.ts) plus three small slices (auth,
-// outbox, open chat). The session and the outbox are saved to localStorage on change; logging
+// store.ts - the Redux store: the RTK Query cache (lib/api.ts) plus small slices (auth,
+// outbox, open chat, desk). The session and the outbox are saved to localStorage on change; logging
 // out (or a refused refresh) tears the socket down and empties the cache.
 import { configureStore, createListenerMiddleware } from "@reduxjs/toolkit";
 import { setupListeners } from "@reduxjs/toolkit/query";
@@ -9,6 +9,9 @@ import outboxReducer, { cleared, OUTBOX_KEY } from "@/features/messages/outboxSl
 import { api } from "./api";
 import { closeSocket, setTokenSource } from "./socket";
 import { save } from "./storage";
+// support desk (features/desk): its slice, its /desk socket
+import deskReducer, { DESK_OUTBOX_KEY, deskCleared } from "@/features/desk/deskSlice";
+import { closeDeskSocket, setDeskTokenSource } from "@/features/desk/deskSocket";
 
 export function makeStore() {
   const listener = createListenerMiddleware();
@@ -16,6 +19,8 @@ export function makeStore() {
     actionCreator: loggedOut,
     effect: (_action, { dispatch }) => {
       closeSocket();
+      closeDeskSocket();
+      dispatch(deskCleared());
       dispatch(cleared());
       dispatch(api.util.resetApiState());
     },
@@ -26,19 +31,24 @@ export function makeStore() {
       auth: authReducer,
       outbox: outboxReducer,
       openChat: openChatReducer,
+      desk: deskReducer,
     },
     middleware: (gDM) => gDM().prepend(listener.middleware).concat(api.middleware),
   });
   let lastAuth = store.getState().auth;
   let lastOutbox = store.getState().outbox.items;
+  let lastDeskOutbox = store.getState().desk.outbox;
   store.subscribe(() => {
     const s = store.getState();
     if (s.auth !== lastAuth) save(AUTH_KEY, s.auth.accessToken ? s.auth : null);
     if (s.outbox.items !== lastOutbox) save(OUTBOX_KEY, s.outbox.items);
+    if (s.desk.outbox !== lastDeskOutbox) save(DESK_OUTBOX_KEY, s.desk.outbox);
+    lastDeskOutbox = s.desk.outbox;
     lastAuth = s.auth;
     lastOutbox = s.outbox.items;
   });
   setTokenSource(() => store.getState().auth.accessToken);
+  setDeskTokenSource(() => store.getState().auth.accessToken);
   setupListeners(store.dispatch);
   return store;
 }

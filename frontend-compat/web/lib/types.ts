@@ -125,11 +125,14 @@ export interface Message {
   deletedAt?: number | null;
   deleted: boolean;
   reactions?: Reaction[];
+  /** files the message carries (see Attachment); absent on message:edited / message:deleted */
+  attachments?: Attachment[];
 }
 
 export interface MessageSend {
   body: string;
   clientMsgId?: string | null;
+  attachmentIds?: number[];
 }
 export interface MessageEdit {
   body: string;
@@ -266,3 +269,201 @@ export interface ClientEmits {
 export type ClientEvent = keyof ClientEmits;
 export type ServerEvent = keyof ServerToClientEvents;
 export type ServerPayload<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+// ---- support desk (docs/desk.md): /v1/api/desk/*, /v1/api/widget/*, namespaces /desk, /support ----
+
+export type DeskRole = "admin" | "attendant";
+
+export interface DeskUser {
+  id: number;
+  username: string;
+  displayName: string;
+  role: DeskRole;
+  active: boolean;
+  createdAt: number;
+  lastSeenAt: number | null;
+}
+
+export interface Customer {
+  id: number;
+  name: string;
+  email: string;
+}
+
+export interface Service {
+  id: number;
+  channel: string;
+  status: "open" | "finished";
+  attendantId: number | null;
+  customer: Customer;
+  createdAt: number;
+  assignedAt: number | null;
+  firstResponseAt: number | null;
+  lastActivityAt: number;
+  finishedAt: number | null;
+  finishedBy: number | null;
+  finishReason: "agent" | "idle" | null;
+  rating: number | null;
+  ratingComment: string;
+  ratedAt: number | null;
+  resolutionMs: number | null;
+  lastSeq: number;
+}
+
+export type DeskMessageState = "sent" | "delivered" | "read" | "failed";
+
+export interface DeskMessage {
+  id: number;
+  serviceId: number;
+  seq: number;
+  direction: "in" | "out";
+  authorId?: number | null;
+  body: string;
+  clientMsgId: string | null;
+  createdAt: number;
+  state: DeskMessageState;
+  stateAt?: number;
+  attachments?: Attachment[];
+}
+
+export interface ServicesPage {
+  services: Service[];
+  nextCursor: number | null;
+}
+export interface ServiceDetail {
+  service: Service;
+  messages: DeskMessage[];
+}
+export interface DeskUsersPage {
+  users: DeskUser[];
+  nextCursor: number | null;
+}
+export interface AttendantsPage {
+  attendants: DeskUser[];
+  nextCursor: number | null;
+}
+export interface PasswordReset {
+  token: string;
+  expiresAt: number;
+  resetUrl: string;
+}
+
+export interface StatsFigures {
+  opened: number;
+  finished: number;
+  open: number;
+  firstResponse: { avgMs: number | null; count: number };
+  resolution: { avgMs: number | null; count: number };
+  rating: { avg: number | null; count: number; counts: Record<"1" | "2" | "3" | "4" | "5", number> };
+}
+export interface AttendantFigures extends StatsFigures {
+  attendantId: number;
+  username: string;
+  displayName: string;
+}
+export interface DeskStats {
+  from: number;
+  to: number;
+  totals: StatsFigures;
+  unassigned: StatsFigures;
+  attendants: AttendantFigures[];
+}
+
+/* ---- the desk's WhatsApp channel (docs/desk.md "WhatsApp"; the wa helper's block) ---- */
+
+/** One entry of GET /v1/api/desk/channels (admin) and of PATCH /desk/channels/whatsapp's
+ * `channel`. Times are ms since the epoch, null if never. */
+export interface DeskChannel {
+  id: "whatsapp";
+  name: string;
+  /** false: sioc runs without --whatsapp-phone-number-id */
+  configured: boolean;
+  /** the session is started: replies are sent */
+  enabled: boolean;
+  /** enabled and the latest Graph API call went through */
+  connected: boolean;
+  webhookVerified: boolean;
+  lastEventAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  lastOkAt: number | null;
+  phoneNumberId: string | null;
+  /** the template offered outside the 24-hour window */
+  template: string | null;
+}
+
+export interface DeskChannelList {
+  channels: DeskChannel[];
+}
+
+/** What a desk service carries for its channel (added to the service JSON). */
+export interface DeskServiceChannelFields {
+  lastInboundAt: number | null;
+  /** WhatsApp: after this, free text is refused (409 outside_window); send the template */
+  windowClosesAt: number | null;
+  /** customer.phone: E.164 (+digits) for WhatsApp customers (tel: / wa.me links), else null */
+  customer: { phone: string | null };
+}
+
+/** message:status on /desk when a WhatsApp message could not be delivered. */
+export interface DeskMessageFailedEvent {
+  serviceId: number;
+  direction: "out";
+  state: "failed";
+  messageId: number;
+  seq?: number;
+  error: { code: "delivery_failed"; message: string };
+}
+
+export interface WidgetSession {
+  visitorToken: string;
+  tokenType: "visitor";
+  expiresIn: number;
+  customer: Customer;
+}
+
+/** The widget's view of its latest service (the `history` event). */
+export interface WidgetService {
+  id: number;
+  status: "open" | "finished";
+  createdAt: number;
+  finishedAt: number | null;
+  rating: number | null;
+  ratingPending: boolean;
+}
+
+/** Events the server emits on /desk. */
+export interface DeskServerEvents {
+  ready: (e: { userId: number; role: DeskRole }) => void;
+  "service:new": (e: { service: Service }) => void;
+  "service:assigned": (e: { service: Service; previousAttendantId: number | null; auto?: boolean }) => void;
+  "service:updated": (e: { service: Service }) => void;
+  "service:finished": (e: { service: Service }) => void;
+  "message:new": (e: { serviceId: number; message: DeskMessage; service: Service }) => void;
+  "message:status": (e: { serviceId: number; direction: "in" | "out"; upToSeq: number; state: DeskMessageState }) => void;
+  typing: (e: { serviceId: number; from: "customer" | "attendant"; userId?: number; typing: boolean }) => void;
+}
+
+/** Events staff emit on /desk: payload and the ack's result (without `ok`). */
+export interface DeskClientEmits {
+  "message:send": [{ serviceId: number; body: string; clientMsgId?: string }, { message: DeskMessage; service: Service; duplicate: boolean }];
+  typing: [{ serviceId: number; typing: boolean }, Record<string, never>];
+  "message:read": [{ serviceId: number; seq: number }, { upToSeq: number }];
+}
+
+// ---- attachments (src/media: POST /v1/api/attachments, GET /v1/api/attachments/:id) ----
+
+/** An uploaded file, as POST /v1/api/attachments answers and messages carry it. `url` and
+ * `thumbUrl` need the bearer token (fetched into blob: URLs by the app). */
+export interface Attachment {
+  id: number;
+  name: string;
+  /** the type the server read from the bytes: image/png, audio/webm, application/pdf... */
+  type: string;
+  size: number;
+  url: string;
+  /** images only: a WebP preview of at most 320 px */
+  thumbUrl?: string;
+  width?: number;
+  height?: number;
+}

@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { errorText } from "@/lib/api";
+import { homeFor } from "@/features/desk/roles";
 import { useLoginMutation, useRegisterMutation } from "./authApi";
 import styles from "./AuthForm.module.css";
 
@@ -19,7 +20,7 @@ export default function AuthForm({ mode }: { mode: "login" | "register" }) {
   async function submit(e: FormEvent) {
     e.preventDefault();
     const res = mode === "login" ? await login({ username, password }) : await register({ username, password, ...(display.trim() ? { displayName: display.trim() } : {}) });
-    if ("data" in res) router.replace("/chat");
+    if ("data" in res && res.data) router.replace(homeFor(res.data.user)); // staff: /desk or /admin
   }
   const title = mode === "login" ? "Log in" : "Register";
   return (

@@ -16,6 +16,7 @@ import { displayName, useGetUsersQuery, userName, useSetPresenceMutation, type U
 import { useSearchMessagesQuery } from "@/features/messages/messagesApi";
 import ProfileDialog from "@/features/profile/ProfileDialog";
 import ThemeToggle from "@/features/theme/ThemeToggle";
+import StaffNav from "@/features/desk/StaffNav"; // staff only: Chat / Desk / Admin
 import { chatOpened } from "./openChatSlice";
 import { chatTitle, peerOf, useGetChatsQuery, useLeaveChannelMutation, useOpenPrivateMutation } from "./chatsApi";
 import ChannelsDialog from "./ChannelsDialog";
@@ -113,6 +114,7 @@ function Signed() {
           <ThemeToggle />
           <button onClick={() => void logout()}>Log out</button>
         </div>
+        <StaffNav />
         <label className={styles.search}>
           <span className="sr-only">Search</span>
           <input type="search" placeholder="Search chats and messages" aria-label="Search" value={search} onChange={(e) => setSearch(e.target.value)} />

@@ -3,14 +3,15 @@
 // load when scrolled to the top) grouped by author and day, each message with its reactions and,
 // on hover or focus, actions (react; edit and delete for one's own), "Seen by" under the newest
 // message each member has read, pending/failed outbox messages, the typing line, and the
-// composer (`Message` field: Enter sends, Shift+Enter new line; `Emoji` picker; `Send`).
+// composer (`Message` field: Enter sends, Shift+Enter new line; `Emoji` picker; `Attach file`,
+// paste or drop of files; `Record voice note`; `Send`). Attachments: Attachments.tsx.
 import { forwardRef, memo, useCallback, useEffect, useMemo, useRef, useState, type HTMLAttributes, type KeyboardEvent } from "react";
 import dynamic from "next/dynamic";
 import { Virtuoso } from "react-virtuoso";
 import { useAppDispatch, useAppSelector } from "@/lib/hooks";
 import { selectMe } from "@/features/auth/authSlice";
 import { colorOf } from "@/lib/color";
-import type { Chat, Message } from "@/lib/types";
+import type { Attachment, Chat, Message } from "@/lib/types";
 import { displayName, useGetUsersQuery, type UsersById } from "@/features/users/usersApi";
 import { useGetChatDetailQuery } from "@/features/chats/chatsApi";
 import { retried, selectOutbox } from "./outboxSlice";
@@ -27,6 +28,7 @@ import {
   useSetTypingMutation,
 } from "./messagesApi";
 import { buildRows, seenByMessage, type Row } from "./rows";
+import { AttachButton, AttachmentList, DropZone, UploadList, useUploads, VoiceButton } from "./Attachments";
 import styles from "./Conversation.module.css";
 
 const EmojiPanel = dynamic(() => import("./EmojiPanel"), { ssr: false, loading: () => <p className={styles.muted}>Loading emoji…</p> });
@@ -96,7 +98,7 @@ export default function Conversation({ chat }: { chat: Chat }) {
       <p className={styles.typing} aria-live="polite">
         {typists.length ? `${typists.join(", ")} ${typists.length > 1 ? "are" : "is"} typing…` : ""}
       </p>
-      <Composer chatId={chat.id} onSent={(body) => dispatch(sendChatMessage(chat.id, body))} />
+      <Composer chatId={chat.id} onSent={(body, files) => dispatch(sendChatMessage(chat.id, body, files))} />
     </div>
   );
 }
@@ -148,10 +150,15 @@ const MessageRow = memo(function MessageRow({ row, users, meId, seenBy, onReact,
         {editing && m ? (
           <EditBox message={m} onDone={() => setEditing(false)} />
         ) : (
-          <div className={m?.deleted ? `${styles.body} ${styles.deleted}` : styles.body}>
-            {m?.deleted ? "This message was deleted" : row.body}
-            {m?.editedAt && !m.deleted ? <span className={styles.edited}> (edited)</span> : null}
-          </div>
+          <>
+            {row.body || m?.deleted || !row.attachments?.length ? (
+              <div className={m?.deleted ? `${styles.body} ${styles.deleted}` : styles.body}>
+                {m?.deleted ? "This message was deleted" : row.body}
+                {m?.editedAt && !m.deleted ? <span className={styles.edited}> (edited)</span> : null}
+              </div>
+            ) : null}
+            {row.attachments?.length ? <AttachmentList attachments={row.attachments} /> : null}
+          </>
         )}
         {row.pending === "sending" ? <small className={styles.state}>Sending…</small> : null}
         {row.pending === "failed" ? (
@@ -249,8 +256,11 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
   );
 }
 
-function Composer({ chatId, onSent }: { chatId: number; onSent: (body: string) => void }) {
+function Composer({ chatId, onSent }: { chatId: number; onSent: (body: string, files: Attachment[]) => void }) {
   const [text, setText] = useState("");
+  const files = useUploads();
+  const [micError, setMicError] = useState("");
+  const addFiles = (list: File[]) => list.forEach((f) => files.start(f, f.name || "pasted-file"));
   const [emojiOpen, setEmojiOpen] = useState(false);
   const [setTyping] = useSetTypingMutation();
   const typingRef = useRef<{ on: boolean; timer: ReturnType<typeof setTimeout> | null }>({ on: false, timer: null });
@@ -275,9 +285,11 @@ function Composer({ chatId, onSent }: { chatId: number; onSent: (body: string) =
   }
   function send() {
     const body = text.trim();
-    if (!body) return;
-    onSent(body);
+    if ((!body && files.ready.length === 0) || files.busy) return;
+    onSent(body, files.ready);
     setText("");
+    files.clear();
+    setMicError("");
     stopTyping();
   }
   function onKey(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -287,6 +299,9 @@ function Composer({ chatId, onSent }: { chatId: number; onSent: (body: string) =
     } else if (e.key === "Escape") setEmojiOpen(false);
   }
   return (
+    <DropZone onFiles={addFiles} className={styles.composerWrap}>
+    <UploadList uploads={files.uploads} onRemove={files.remove} />
+    {micError ? <p className={styles.failed} role="alert">{micError}</p> : null}
     <form className={styles.composer} onSubmit={(e) => { e.preventDefault(); send(); }}>
       {emojiOpen ? (
         <div className={styles.emoji}>
@@ -301,8 +316,11 @@ function Composer({ chatId, onSent }: { chatId: number; onSent: (body: string) =
       <button type="button" className={styles.emojiButton} aria-label="Emoji" aria-expanded={emojiOpen} onClick={() => setEmojiOpen((o) => !o)}>
         ☺
       </button>
+      <AttachButton onFiles={addFiles} />
+      <VoiceButton onRecorded={(blob, name) => files.start(blob, name)} onError={setMicError} />
       <textarea ref={input} aria-label="Message" placeholder="Write a message" rows={1} value={text} onChange={(e) => changed(e.target.value)} onKeyDown={onKey} />
-      <button type="submit" className={styles.send}>Send</button>
+      <button type="submit" className={styles.send} disabled={files.busy} aria-disabled={files.busy}>Send</button>
     </form>
+    </DropZone>
   );
 }

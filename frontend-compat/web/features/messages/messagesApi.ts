@@ -9,7 +9,8 @@ import type { ThunkAction, UnknownAction } from "@reduxjs/toolkit";
 import { api, errorText, rawQuery } from "@/lib/api";
 import { ackQuery, getSocket } from "@/lib/socket";
 import { newClientMsgId } from "@/lib/ids";
-import type { Message, MessagesPage, ReactionEvent, SearchResponse, TypingEvent } from "@/lib/types";
+import { outboxFlusher } from "@/lib/outbox";
+import type { Attachment, Message, MessagesPage, ReactionEvent, SearchResponse, TypingEvent } from "@/lib/types";
 import type { AuthState } from "@/features/auth/authSlice";
 import { chatsApi, markChatRead } from "@/features/chats/chatsApi";
 import { delivered, failed, queued, type OutboxItem, type OutboxState } from "./outboxSlice";
@@ -22,8 +23,8 @@ export interface MessagesData {
   nextBefore: number | null;
 }
 
-/** Inserts or replaces `m` (by id) keeping the list in seq order. */
-export function upsertMessage(list: Message[], m: Message) {
+/** Inserts or replaces `m` (by id) keeping the list in seq order (chat and desk messages). */
+export function upsertMessage<T extends { id: number; seq: number }>(list: T[], m: T) {
   const i = list.findIndex((x) => x.id === m.id);
   if (i >= 0) {
     list[i] = { ...list[i], ...m };
@@ -138,7 +139,13 @@ export const messagesApi = api.injectEndpoints({
       },
     }),
     sendMessage: build.mutation<{ message: Message; duplicate: boolean }, OutboxItem>({
-      queryFn: ({ chatId, body, clientMsgId }) => ackQuery("message:send", { chatId, body, clientMsgId }),
+      queryFn: ({ chatId, body, clientMsgId, attachments }) =>
+        ackQuery("message:send", {
+          chatId,
+          body,
+          clientMsgId,
+          ...(attachments?.length ? { attachmentIds: attachments.map((a) => a.id) } : {}),
+        }),
       async onQueryStarted(item, { dispatch, queryFulfilled }) {
         try {
           const { data } = await queryFulfilled;
@@ -236,42 +243,18 @@ async function applyAckedMessage(
 
 type Thunk<R = void> = ThunkAction<R, { outbox: OutboxState; auth: AuthState }, unknown, UnknownAction>;
 
-const inFlight = new Set<string>();
-let flushing: Promise<void> | null = null;
-
 /** Sends every pending outbox message, oldest first, one at a time (acks keep the order). */
-export function flushOutbox(): Thunk<Promise<void>> {
-  return (dispatch, getState) => {
-    if (flushing) return flushing.then(() => dispatch(flushOutbox()));
-    flushing = (async () => {
-      for (;;) {
-        if (!getSocket().connected) return;
-        const next = getState().outbox.items.find((i) => i.status === "pending" && !inFlight.has(i.clientMsgId));
-        if (!next) return;
-        inFlight.add(next.clientMsgId);
-        try {
-          const res = await dispatch(messagesApi.endpoints.sendMessage.initiate(next));
-          if ("error" in res && getState().outbox.items.some((i) => i.clientMsgId === next.clientMsgId && i.status === "pending")) {
-            // no answer: try again soon if still connected, else on the next connect
-            if (getSocket().connected) setTimeout(() => void dispatch(flushOutbox()), 2000);
-            return;
-          }
-        } finally {
-          inFlight.delete(next.clientMsgId);
-        }
-      }
-    })().finally(() => {
-      flushing = null;
-    });
-    return flushing;
-  };
-}
+export const flushOutbox = outboxFlusher<{ outbox: OutboxState; auth: AuthState }, OutboxItem>({
+  connected: () => getSocket().connected,
+  items: (s) => s.outbox.items,
+  send: (dispatch, item) => dispatch(messagesApi.endpoints.sendMessage.initiate(item)),
+});
 
 /** The composer's send: queue with a fresh clientMsgId, then send if connected. */
-export function sendChatMessage(chatId: number, body: string): Thunk<string> {
+export function sendChatMessage(chatId: number, body: string, attachments: Attachment[] = []): Thunk<string> {
   return (dispatch) => {
     const clientMsgId = newClientMsgId();
-    dispatch(queued({ clientMsgId, chatId, body, createdAt: Date.now() }));
+    dispatch(queued({ clientMsgId, chatId, body, createdAt: Date.now(), ...(attachments.length ? { attachments } : {}) }));
     void dispatch(flushOutbox());
     return clientMsgId;
   };

@@ -4,6 +4,7 @@
 // server stores it once. `failed` ones (the server said no) wait for a retry.
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
 import { load } from "@/lib/storage";
+import type { Attachment } from "@/lib/types";
 
 export const OUTBOX_KEY = "sioc.outbox";
 
@@ -11,6 +12,8 @@ export interface OutboxItem {
   clientMsgId: string;
   chatId: number;
   body: string;
+  /** uploaded before the message was queued; sent as attachmentIds */
+  attachments?: Attachment[];
   createdAt: number;
   status: "pending" | "failed";
   error?: string;

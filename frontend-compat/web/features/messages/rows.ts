@@ -3,7 +3,7 @@
 // shown) when the author changes, five minutes passed or the day changed, and carries the day's
 // label on the first row of a day. Also "Seen by": each member's read position placed on the
 // newest message it covers. Pure functions, unit-tested.
-import type { Message } from "@/lib/types";
+import type { Attachment, Message } from "@/lib/types";
 import type { OutboxItem } from "./outboxSlice";
 
 export interface Row {
@@ -11,6 +11,8 @@ export interface Row {
   authorId: number;
   body: string;
   at: number;
+  /** the files it carries (stored or still in the outbox) */
+  attachments?: Attachment[];
   /** the stored message; absent for one still in the outbox */
   message?: Message;
   pending?: "sending" | "failed";
@@ -45,13 +47,15 @@ export function buildRows(messages: Message[], pending: OutboxItem[], meId: numb
     const first = newDay || prev!.authorId !== r.authorId || r.at - prev!.at > GROUP_GAP_MS || !!prev!.message?.deleted;
     rows.push({ ...r, first, day: newDay ? dayLabel(r.at, now) : "" });
   };
-  for (const m of messages) push({ key: `m${m.id}`, authorId: m.authorId, body: m.body, at: m.createdAt, message: m });
+  for (const m of messages)
+    push({ key: `m${m.id}`, authorId: m.authorId, body: m.body, at: m.createdAt, message: m, attachments: m.deleted ? undefined : m.attachments });
   for (const o of pending) {
     push({
       key: o.clientMsgId,
       authorId: meId,
       body: o.body,
       at: o.createdAt,
+      attachments: o.attachments,
       pending: o.status === "failed" ? "failed" : "sending",
       error: o.error,
     });

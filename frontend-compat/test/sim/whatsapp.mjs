@@ -1,0 +1,198 @@
+// whatsapp.mjs - a WhatsApp Cloud API simulator for the tests (it plays Meta): an HTTP server that
+// speaks the Graph API's wire format and a client that signs and POSTs webhooks to sioc.
+//
+// Server (startMeta): POST /{version}/{phone-number-id}/messages with the bearer check, answering
+// {messaging_product, contacts:[{input, wa_id}], messages:[{id:"wamid..."}]}; POST /{version}/
+// {phone-number-id}/media (uploads: {id}); GET /{version}/{media-id} ({url, mime_type, sha256,
+// file_size, id}) and the media bytes at that URL (bearer again). Errors are Graph API error
+// bodies {error:{message, type, code, error_subcode?, fbtrace_id}}; fail(n, status, code) makes the
+// next n sends fail (429 / 500 / 400 ...), hold() keeps sends waiting until release(). Every
+// accepted send is recorded in `sent` (the parsed body, the wamid, the time).
+//
+// Webhooks (the builders and postWebhook): the whatsapp_business_account envelope of Meta's
+// "messages" field with one value (contacts + messages, or statuses), signed with the app secret
+// (X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>).
+import crypto from "node:crypto";
+import http from "node:http";
+import { request } from "../lib/http.mjs";
+
+export const PHONE_NUMBER_ID = "106540352242922";
+export const WABA_ID = "102290129340398";
+export const TOKEN = "EAAJB-test-token-0123456789";
+export const APP_SECRET = "app-secret-0123456789abcdef";
+export const VERIFY_TOKEN = "verify-me-please";
+
+const rnd = (n = 12) => crypto.randomBytes(n).toString("base64url");
+export const wamid = () => `wamid.HBgL${rnd(24)}`;
+const trace = () => `A${rnd(10)}`;
+
+function graphError(res, status, code, message, type = "OAuthException") {
+  const body = JSON.stringify({ error: { message, type, code, error_data: { messaging_product: "whatsapp", details: message }, fbtrace_id: trace() } });
+  const headers = { "content-type": "application/json" };
+  if (status === 401) headers["www-authenticate"] = 'OAuth "Facebook Platform" "invalid_token"';
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+/** Starts the simulated Graph API; resolves {url, sent, media, fail, hold, release, close, ...}. */
+export async function startMeta({ token = TOKEN, phoneNumberId = PHONE_NUMBER_ID } = {}) {
+  const meta = {
+    sent: [], // accepted sends: {body, id, at}
+    attempts: 0, // every POST to /messages, accepted or not
+    failures: [], // queued: {status, code, message}
+    held: null, // a promise sends wait on
+    media: new Map(), // media id -> {bytes, mime}
+    uploads: [],
+    requests: [], // every request: {method, path, auth}
+  };
+  let releaseHold = null;
+  meta.fail = (n, status = 500, code = status === 429 ? 130429 : 131000, message = status === 429 ? "Rate limit hit" : "Something went wrong") => {
+    for (let i = 0; i < n; i++) meta.failures.push({ status, code, message });
+  };
+  meta.hold = () => {
+    meta.held = new Promise((r) => (releaseHold = r));
+  };
+  meta.release = () => {
+    meta.held = null;
+    releaseHold?.();
+  };
+  meta.addMedia = (bytes, mime) => {
+    const id = String(1000000000000000 + Math.floor(Math.random() * 1e12));
+    meta.media.set(id, { bytes: Buffer.from(bytes), mime });
+    return id;
+  };
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, "http://x");
+    const auth = req.headers.authorization ?? "";
+    meta.requests.push({ method: req.method, path: url.pathname, auth });
+    const body = await readBody(req);
+    if (auth !== `Bearer ${token}`) return graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token");
+    const parts = url.pathname.split("/").filter(Boolean);
+    if (parts[0] === "media-bytes" && req.method === "GET") {
+      const m = meta.media.get(parts[1]);
+      if (!m) return graphError(res, 404, 100, "media not found", "GraphMethodException");
+      res.writeHead(200, { "content-type": m.mime, "content-length": m.bytes.length });
+      return res.end(m.bytes);
+    }
+    if (!/^v\d+\.\d+$/.test(parts[0] ?? "")) return graphError(res, 400, 2500, "Unknown path components", "OAuthException");
+    if (parts.length === 3 && parts[1] === phoneNumberId && parts[2] === "messages" && req.method === "POST") {
+      meta.attempts++;
+      if (meta.held) await meta.held;
+      let msg;
+      try {
+        msg = JSON.parse(body.toString("utf8"));
+      } catch {
+        return graphError(res, 400, 100, "(#100) Invalid JSON", "OAuthException");
+      }
+      if (msg.messaging_product !== "whatsapp" || typeof msg.to !== "string" || !msg.type)
+        return graphError(res, 400, 100, "(#100) Invalid parameter", "OAuthException");
+      const f = meta.failures.shift();
+      if (f) return graphError(res, f.status, f.code, f.message);
+      const id = wamid();
+      meta.sent.push({ body: msg, id, at: Date.now() });
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: msg.to, wa_id: msg.to }], messages: [{ id }] }));
+    }
+    if (parts.length === 3 && parts[1] === phoneNumberId && parts[2] === "media" && req.method === "POST") {
+      const id = meta.addMedia(body, req.headers["content-type"] ?? "application/octet-stream");
+      meta.uploads.push(id);
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ id }));
+    }
+    if (parts.length === 2 && req.method === "GET") {
+      const m = meta.media.get(parts[1]);
+      if (!m) return graphError(res, 400, 100, "(#100) Invalid media id", "GraphMethodException");
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(
+        JSON.stringify({
+          messaging_product: "whatsapp",
+          url: `${meta.url}/media-bytes/${parts[1]}`,
+          mime_type: m.mime,
+          sha256: crypto.createHash("sha256").update(m.bytes).digest("hex"),
+          file_size: String(m.bytes.length),
+          id: parts[1],
+        }),
+      );
+    }
+    return graphError(res, 400, 100, "Unsupported request", "GraphMethodException");
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  meta.url = `http://127.0.0.1:${server.address().port}`;
+  meta.close = () =>
+    new Promise((r) => {
+      meta.release();
+      server.closeAllConnections?.();
+      server.close(() => r());
+    });
+  return meta;
+}
+
+/** sioc's options for the simulator. */
+export function waArgs(meta, extra = []) {
+  return [
+    "--whatsapp-phone-number-id", PHONE_NUMBER_ID, "--whatsapp-token", TOKEN, "--whatsapp-app-secret", APP_SECRET,
+    "--whatsapp-verify-token", VERIFY_TOKEN, "--whatsapp-graph-url", meta.url, "--whatsapp-api-version", "v21.0",
+    ...extra,
+  ];
+}
+
+/* ---- webhook bodies (Meta's shapes) ---- */
+
+function envelope(value) {
+  return {
+    object: "whatsapp_business_account",
+    entry: [{ id: WABA_ID, changes: [{ value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: PHONE_NUMBER_ID }, ...value }, field: "messages" }] }],
+  };
+}
+
+/** An inbound message webhook: `message` is the type-specific part, e.g. {type:"text", text:{body}}. */
+export function inbound({ from, name = "Sheena Nelson", id = wamid(), ...message }) {
+  return envelope({
+    contacts: [{ profile: { name }, wa_id: from }],
+    messages: [{ from, id, timestamp: String(Math.floor(Date.now() / 1000)), ...message }],
+  });
+}
+
+/** A status webhook of one of sioc's messages. */
+export function status({ id, status, recipient, errors, opaque }) {
+  const s = { id, status, timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: recipient };
+  if (status !== "failed") s.conversation = { id: rnd(8), origin: { type: "service" } };
+  if (status !== "failed") s.pricing = { billable: true, pricing_model: "PMP", category: "service" };
+  if (errors) s.errors = errors;
+  if (opaque) s.biz_opaque_callback_data = opaque;
+  return envelope({ statuses: [s] });
+}
+
+export function sign(raw, secret = APP_SECRET) {
+  return `sha256=${crypto.createHmac("sha256", secret).update(raw).digest("hex")}`;
+}
+
+/** POSTs a webhook to sioc as Meta does; `signature` overrides the header (null: none). */
+export async function postWebhook(server, body, { signature, secret = APP_SECRET } = {}) {
+  const raw = typeof body === "string" ? body : JSON.stringify(body);
+  const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(raw), "user-agent": "facebookexternalua" };
+  const sig = signature === undefined ? sign(raw, secret) : signature;
+  if (sig !== null) headers["x-hub-signature-256"] = sig;
+  const r = await request(server.url, { method: "POST", path: "/v1/api/whatsapp/webhook", headers, body: raw });
+  let json;
+  try {
+    json = r.text ? JSON.parse(r.text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json };
+}
+
+/** The verification GET Meta makes when the webhook is configured. */
+export async function verify(server, { mode = "subscribe", token = VERIFY_TOKEN, challenge = "1158201444" } = {}) {
+  const q = new URLSearchParams({ "hub.mode": mode, "hub.verify_token": token, "hub.challenge": challenge });
+  return request(server.url, { method: "GET", path: `/v1/api/whatsapp/webhook?${q}` });
+}

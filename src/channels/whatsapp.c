@@ -1,0 +1,1160 @@
+/* whatsapp.c - the WhatsApp Cloud API channel of the desk (channels.h, docs/desk.md "WhatsApp").
+ *
+ * Inbound: Meta POSTs webhooks to /v1/api/whatsapp/webhook. The signature (X-Hub-Signature-256,
+ * HMAC-SHA256 of the raw body with the app secret, compared in constant time) is checked first
+ * (401 signature_missing / 403 signature_invalid), the envelope is checked for shape (400), then
+ * the raw body is stored in the inbox under its SHA-256 (a redelivered body is stored once) and
+ * only then answered 200; processing follows from the stored copy. A crash between the answer and
+ * the end of processing leaves the entry unprocessed, and the next start processes it again
+ * (srv_whatsapp_start). Processing is idempotent: a message's wamid is its client id on the desk
+ * (store_desk_inbound stores (customer, client id) once), statuses only move states forward.
+ * Webhooks are processed one at a time, in the order they were stored (on a node: Meta
+ * itself does not promise an order across deliveries), and their events in order. A list reply to
+ * our rating list
+ * ("rate:<service>:<n>") is a rating; every other message goes to the desk through the host's
+ * on_inbound (customers keyed by wa_id, named by their profile name).
+ *
+ * Outbound: the desk writes an outbox entry with each answer (CAP_OUTBOX); a drain claims due
+ * entries one per claim (a lease longer than a request, so two nodes never send one entry; a
+ * disabled channel has none claimed) every second or when nudged, in order, as POST
+ * {graph}/{version}/{phone-number-id}/messages with the bearer token. Accepted (a wamid came
+ * back): the wamid is stored on the message FIRST, then the entry is settled. A crash between the
+ * two leaves a claimed entry whose message has a wamid: the next claim sees it (sent_id) and
+ * settles without sending. The window left is between Meta's acceptance and our write of the
+ * wamid (the answer in flight plus one write); to close most of it, every send carries
+ * biz_opaque_callback_data "sioc:<message id>", which Meta echoes in the message's statuses: a
+ * status for an unknown wamid with our opaque id stores the wamid, so an entry whose lease ran out
+ * after a crash is settled without a resend if the "sent" status arrived meanwhile (the lease,
+ * 15 s, is longer than the request timeout, 10 s). 429, 5xx, network errors and Meta's transient
+ * codes are retried with exponential backoff (1 s doubling to 5 min, Retry-After honoured) up to
+ * 8 attempts; another refusal fails at once. A final failure becomes the message's `failed` state
+ * and message:status to the staff, with the error.
+ *
+ * The rating request after a finish goes out as an interactive list (within the window only,
+ * outside it Meta would refuse it), directly, with two more tries. Inbound media (image, audio,
+ * video, document, sticker) are fetched (GET /{media-id} for the URL, then the bytes with the
+ * token) and handed to media_fetched(), the hook where the attachment store plugs in.
+ *
+ * Lifetimes: every piece of work is a job in a list; srv_channel_free orphans them (their
+ * storage and HTTP callbacks then only free), cancels the HTTP requests and closes the timer,
+ * whose close callback frees the channel. Loop thread only. */
+#include "src/channels/channels.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "src/channels/wa_wire.h"
+#include "src/outbound/outbound.h"
+
+#define LOG_MOD        "whatsapp"
+#define CHANNEL        "whatsapp"
+#define WEBHOOK_PATH   "/v1/api/whatsapp/webhook"
+#define DRAIN_EVERY_MS 1000
+/* One entry per claim: its lease then covers exactly one request (LEASE_MS > SEND_TIMEOUT_MS),
+ * so no lease runs out while its send is in flight and another node can never send it too. A
+ * full claim is followed by the next one at once. */
+#define DRAIN_BATCH     1
+#define LEASE_MS        15000 /* longer than SEND_TIMEOUT_MS: a lease never ends mid-request */
+#define SEND_TIMEOUT_MS 10000
+#define MAX_ATTEMPTS    8
+#define BACKOFF_MIN_MS  1000
+#define BACKOFF_MAX_MS  300000
+#define MEDIA_MAX_BYTES (16 * 1024 * 1024)
+#define OPAQUE_PREFIX   "sioc:"
+#define TOKEN_MAX       4096
+
+typedef struct st_wa_t wa_t;
+typedef struct st_wa_job_t wa_job_t;
+
+struct st_wa_t {
+    srv_channel_t ch;
+    uv_loop_t *loop;
+    store_t *store;
+    const srv_config_t *conf;
+    srv_outbound_t *http;
+    char *auth;         /* "Authorization: Bearer <token>" (wiped on free) */
+    char *graph;        /* "{graph}/{version}/" */
+    char *messages_url; /* "{graph}/{version}/{phone-number-id}/messages" */
+    char tpl_name[513];
+    char tpl_lang[16];
+    uv_timer_t timer; /* the drain; its close callback frees the channel */
+    bool draining;    /* a claim or a batch is in flight */
+    bool again;       /* nudged while draining: drain once more at the end */
+    bool last_failed; /* the latest Graph call failed (a success is then recorded) */
+    bool started;
+    wa_job_t *jobs;                /* in flight (doubly linked) */
+    wa_job_t *queue, **queue_tail; /* stored webhooks waiting to be processed, in order */
+    bool processing;               /* one webhook is being processed (the queue's head) */
+};
+
+typedef struct st_wa_item_t {
+    store_outbox_item_t it; /* strings owned (one allocation with the item) */
+} wa_item_t;
+
+struct st_wa_job_t {
+    wa_t *w; /* NULL once orphaned */
+    wa_job_t *prev, *next;
+    /* a webhook request */
+    h2o_req_t *req;
+    wa_job_t **req_slot;
+    char *body; /* the raw webhook body (owned) */
+    /* processing */
+    int64_t inbox_id;
+    json_t *events; /* array of event objects (owned) */
+    size_t idx;
+    wa_job_t *queued_next; /* the next stored webhook to process */
+    bool retried;          /* a status found its message through the opaque id */
+    /* the drain */
+    store_outbox_item_t **items; /* owned copies */
+    size_t n_items, cur;
+    char wamid[WA_ID_MAX + 1];
+    char error[STORE_MAX_ERROR + 1];
+    int64_t retry_ms;
+    /* rating request / media */
+    char *url;
+    char *payload;
+    int tries;
+    int64_t n[3];
+    char mime[128];
+};
+
+static void drain_kick(wa_t *w, uint64_t delay_ms);
+
+/* ---- jobs ---- */
+
+static wa_job_t *job_new(wa_t *w)
+{
+    wa_job_t *j = xcalloc(1, sizeof(*j));
+    j->w = w;
+    j->next = w->jobs;
+    if (w->jobs != NULL)
+        w->jobs->prev = j;
+    w->jobs = j;
+    return j;
+}
+
+static void job_free(wa_job_t *j)
+{
+    if (j == NULL)
+        return;
+    if (j->req_slot != NULL)
+        *j->req_slot = NULL;
+    if (j->w != NULL) {
+        if (j->prev != NULL)
+            j->prev->next = j->next;
+        else
+            j->w->jobs = j->next;
+        if (j->next != NULL)
+            j->next->prev = j->prev;
+    }
+    for (size_t i = 0; i < j->n_items; i++)
+        free(j->items[i]);
+    free(j->items);
+    json_decref(j->events);
+    free(j->body);
+    free(j->url);
+    free(j->payload);
+    free(j);
+}
+
+/* True if the job may go on, else frees it. */
+static bool job_alive(wa_job_t *j)
+{
+    if (j->w != NULL)
+        return true;
+    job_free(j);
+    return false;
+}
+
+static wa_t *W(srv_channel_t *ch)
+{
+    return ch->impl;
+}
+
+static void on_state_written(void *cbdata, int status, const store_channel_state_t *st)
+{
+    UNUSED(cbdata);
+    UNUSED(st);
+    if (status != 0)
+        log_warn(LOG_MOD, "could not record the channel state (%d)", status);
+}
+
+static void state_note(wa_t *w, const store_channel_update_t *u)
+{
+    store_channel_state_set(w->store, CHANNEL, u, on_state_written, NULL);
+}
+
+/* Records the outcome of a Graph API call (errors always, a success after a failure or first). */
+static void graph_outcome(wa_t *w, const char *error)
+{
+    store_channel_update_t u = {.enabled = -1};
+    if (error != NULL) {
+        u.error = error;
+        w->last_failed = true;
+    } else if (w->last_failed || !w->started) {
+        u.ok = true;
+        w->last_failed = false;
+        w->started = true;
+    } else {
+        return;
+    }
+    state_note(w, &u);
+}
+
+/* ---- HTTP answers of the webhook ---- */
+
+static void send_json_error(h2o_req_t *req, int status, const char *code, const char *msg)
+{
+    srv_http_send_error(req, status, "no-store", code, msg);
+}
+
+static void on_req_dispose(void *p)
+{
+    wa_job_t **slot = p;
+    if (*slot != NULL) {
+        (*slot)->req = NULL;
+        (*slot)->req_slot = NULL;
+    }
+}
+
+/* ---- processing stored webhooks ---- */
+
+static void process_next(wa_job_t *j);
+
+static json_t *event_json(const wa_event_t *ev)
+{
+    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s?,s:s,s:I,s:i,s:s?,s:s?,s:I,s:s?}", "kind",
+                     (int)ev->kind, "id", ev->id, "from", ev->from, "name", ev->name, "type",
+                     ev->type, "body", ev->body, "media", ev->media_id, "mime", ev->mime_type,
+                     "ratingService", (json_int_t)ev->rating_service, "rating", ev->rating,
+                     "status", ev->status, "opaque", ev->opaque, "errorCode",
+                     (json_int_t)ev->error_code, "errorTitle", ev->error_title);
+}
+
+static void collect(const wa_event_t *ev, void *data)
+{
+    json_array_append_new(data, event_json(ev));
+}
+
+static const char *ev_str(json_t *ev, const char *k)
+{
+    const char *s = json_string_value(json_object_get(ev, k));
+    return s != NULL ? s : "";
+}
+
+static int64_t ev_int(json_t *ev, const char *k)
+{
+    return (int64_t)json_integer_value(json_object_get(ev, k));
+}
+
+static void media_fetch(wa_t *w, int64_t message_id, const char *media_id, const char *mime);
+
+static void process_start(wa_t *w);
+
+static void on_inbox_done(void *cbdata, int status)
+{
+    wa_job_t *j = cbdata;
+    wa_t *w = j->w;
+    if (status != 0 && w != NULL)
+        log_warn(LOG_MOD, "could not mark webhook %lld processed (%d)", (long long)j->inbox_id,
+                 status);
+    job_free(j);
+    if (w != NULL) {
+        w->processing = false;
+        process_start(w);
+    }
+}
+
+static void event_done(wa_job_t *j)
+{
+    j->idx++;
+    j->retried = false;
+    process_next(j);
+}
+
+static void on_inbound_done(void *cbdata, int status, const store_desk_msg_t *msg,
+                            const store_service_t *svc)
+{
+    wa_job_t *j = cbdata;
+    UNUSED(svc);
+    if (!job_alive(j))
+        return;
+    json_t *ev = json_array_get(j->events, j->idx);
+    if (status != 0)
+        log_warn(LOG_MOD, "could not store message %s (%d)", ev_str(ev, "id"), status);
+    else if (!msg->duplicate && ev_str(ev, "media")[0] != '\0')
+        media_fetch(j->w, msg->id, ev_str(ev, "media"), ev_str(ev, "mime"));
+    event_done(j);
+}
+
+static void on_rated(void *cbdata, int status, const store_service_t *svc)
+{
+    wa_job_t *j = cbdata;
+    UNUSED(svc);
+    if (!job_alive(j))
+        return;
+    if (status != 0 && status != -EALREADY)
+        log_info(LOG_MOD, "rating refused (%d)", status);
+    event_done(j);
+}
+
+static void on_customer(void *cbdata, int status, const store_customer_t *c)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    json_t *ev = json_array_get(j->events, j->idx);
+    if (status != 0) {
+        log_warn(LOG_MOD, "could not store customer %s (%d)", ev_str(ev, "from"), status);
+        event_done(j);
+        return;
+    }
+    const srv_channel_host_t *h = j->w->ch.host;
+    if (ev_int(ev, "rating") > 0) {
+        h->on_rating(h->data, &j->w->ch, c->id, ev_int(ev, "ratingService"),
+                     (int)ev_int(ev, "rating"), NULL, on_rated, j);
+        return;
+    }
+    h->on_inbound(h->data, &j->w->ch, c->id, ev_str(ev, "body"), ev_str(ev, "id"), NULL, 0,
+                  on_inbound_done, j);
+}
+
+static void status_find(wa_job_t *j);
+
+static void on_external_recovered(void *cbdata, int status)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (status != 0) {
+        event_done(j);
+        return;
+    }
+    status_find(j);
+}
+
+static void on_status_message(void *cbdata, int status, const store_desk_msg_t *m,
+                              const store_service_t *svc)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    json_t *ev = json_array_get(j->events, j->idx);
+    const char *st = ev_str(ev, "status"), *opaque = ev_str(ev, "opaque");
+    if (status == -ENOENT && !j->retried && strncmp(opaque, OPAQUE_PREFIX, 5) == 0) {
+        /* ours, but its wamid was not stored (a crash right after Meta accepted it) */
+        int64_t mid = strtoll(opaque + 5, NULL, 10);
+        j->retried = true;
+        if (mid > 0 && store_desk_msg_set_external(j->w->store, mid, ev_str(ev, "id"),
+                                                   on_external_recovered, j) == 0)
+            return;
+    }
+    if (status == 0 && m->direction == STORE_DESK_OUT) {
+        const srv_channel_host_t *h = j->w->ch.host;
+        store_msg_state_t state = STORE_MSG_SENT;
+        char err[STORE_MAX_ERROR + 1] = "";
+        if (strcmp(st, "delivered") == 0)
+            state = STORE_MSG_DELIVERED;
+        else if (strcmp(st, "read") == 0)
+            state = STORE_MSG_READ;
+        else if (strcmp(st, "failed") == 0) {
+            state = STORE_MSG_FAILED;
+            snprintf(err, sizeof(err), "(#%lld) %s", (long long)ev_int(ev, "errorCode"),
+                     ev_str(ev, "errorTitle"));
+        }
+        if (state != STORE_MSG_SENT)
+            h->on_status(h->data, &j->w->ch, svc->id, m->id, m->seq, state, err);
+    }
+    event_done(j);
+}
+
+static void status_find(wa_job_t *j)
+{
+    json_t *ev = json_array_get(j->events, j->idx);
+    if (store_desk_msg_find_external(j->w->store, ev_str(ev, "id"), on_status_message, j) != 0)
+        event_done(j);
+}
+
+static void process_next(wa_job_t *j)
+{
+    wa_t *w = j->w;
+    json_t *ev = json_array_get(j->events, j->idx);
+    if (ev == NULL) {
+        if (store_inbox_done(w->store, j->inbox_id, on_inbox_done, j) != 0)
+            on_inbox_done(j, -EIO);
+        return;
+    }
+    if (ev_int(ev, "kind") == WA_EVENT_STATUS) {
+        status_find(j);
+        return;
+    }
+    if (ev_int(ev, "kind") == WA_EVENT_ERROR) { /* shown to admins as the channel's lastError */
+        char err[STORE_MAX_ERROR + 1];
+        snprintf(err, sizeof(err), "Meta reported (#%lld) %s", (long long)ev_int(ev, "errorCode"),
+                 ev_str(ev, "errorTitle"));
+        log_warn(LOG_MOD, "%s", err);
+        store_channel_update_t u = {.enabled = -1, .error = err};
+        state_note(w, &u);
+        w->last_failed = true; /* the next accepted call records that it works again */
+        event_done(j);
+        return;
+    }
+    if (store_desk_customer_upsert(w->store, CHANNEL, ev_str(ev, "from"), ev_str(ev, "name"), "",
+                                   on_customer, j) != 0)
+        event_done(j);
+}
+
+/* Starts the queue's head unless one is being processed: one webhook at a time, so a node
+ * stores a customer's messages in the order their webhooks arrived. */
+static void process_start(wa_t *w)
+{
+    if (w->processing || w->queue == NULL)
+        return;
+    wa_job_t *j = w->queue;
+    w->queue = j->queued_next;
+    if (w->queue == NULL)
+        w->queue_tail = &w->queue;
+    w->processing = true;
+    process_next(j);
+}
+
+/* Queues stored webhook `inbox_id` for processing (its events parsed now). */
+static void process(wa_t *w, int64_t inbox_id, const char *body, size_t len)
+{
+    wa_job_t *j = job_new(w);
+    j->inbox_id = inbox_id;
+    j->events = json_array();
+    if (wa_webhook_parse(body, len, w->conf->whatsapp_phone_number_id, collect, j->events) < 0)
+        log_warn(LOG_MOD, "stored webhook %lld is not an envelope: skipped", (long long)inbox_id);
+    *w->queue_tail = j;
+    w->queue_tail = &j->queued_next;
+    process_start(w);
+}
+
+/* ---- the webhook ---- */
+
+static void on_stored(void *cbdata, int status, int64_t id)
+{
+    wa_job_t *j = cbdata;
+    if (j->req != NULL) {
+        if (status == 0)
+            srv_http_send(j->req, 200, SRV_HTTP_JSON, "no-store", "{\"ok\":true}", 11);
+        else /* Meta delivers again later */
+            send_json_error(j->req, 503, "unavailable", "the event could not be stored");
+    }
+    if (!job_alive(j))
+        return;
+    if (status == 0) {
+        store_channel_update_t u = {.enabled = -1, .event = true};
+        state_note(j->w, &u);
+        if (id > 0)
+            process(j->w, id, j->body, strlen(j->body));
+    }
+    job_free(j);
+}
+
+static void count_event(const wa_event_t *ev, void *data)
+{
+    UNUSED(ev);
+    UNUSED(data);
+}
+
+static void webhook_post(wa_t *w, h2o_req_t *req)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-hub-signature-256"), -1);
+    const char *sig = i >= 0 ? req->headers.entries[i].value.base : NULL;
+    size_t sig_len = i >= 0 ? req->headers.entries[i].value.len : 0;
+    int rc = wa_signature_check(w->conf->whatsapp_app_secret, req->entity.base, req->entity.len,
+                                sig, sig_len);
+    if (rc == -ENOENT) {
+        send_json_error(req, 401, "signature_missing", "X-Hub-Signature-256 is required");
+        return;
+    }
+    if (rc != 0) {
+        send_json_error(req, 403, "signature_invalid",
+                        "X-Hub-Signature-256 does not match the body");
+        return;
+    }
+    if (req->entity.len > STORE_MAX_INBOX) {
+        send_json_error(req, 413, "payload_too_large", "the webhook body is too large");
+        return;
+    }
+    if (memchr(req->entity.base, '\0', req->entity.len) != NULL ||
+        wa_webhook_parse(req->entity.base, req->entity.len, NULL, count_event, NULL) < 0) {
+        send_json_error(req, 400, "invalid_body", "not a whatsapp_business_account webhook");
+        return;
+    }
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    char key[2 * crypto_hash_sha256_BYTES + 1];
+    crypto_hash_sha256(hash, (const unsigned char *)req->entity.base, req->entity.len);
+    sodium_bin2hex(key, sizeof(key), hash, sizeof(hash));
+    wa_job_t *j = job_new(w);
+    j->req = req;
+    j->req_slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->req_slot), on_req_dispose);
+    *j->req_slot = j;
+    j->body = xstrndup(req->entity.base, req->entity.len);
+    rc = store_inbox_put(w->store, CHANNEL, key, j->body, on_stored, j);
+    if (rc != 0) {
+        send_json_error(req, 503, "unavailable", "the event could not be stored");
+        job_free(j);
+    }
+}
+
+static void webhook_verify(wa_t *w, h2o_req_t *req)
+{
+    char mode[32], token[256], challenge[256];
+    const char *q = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
+    size_t qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
+    int nm = srv_query_get(q, qlen, "hub.mode", mode, sizeof(mode));
+    int nt = srv_query_get(q, qlen, "hub.verify_token", token, sizeof(token));
+    int nc = srv_query_get(q, qlen, "hub.challenge", challenge, sizeof(challenge));
+    if (nm < 0 || nt < 0 || nc <= 0 || strcmp(mode, "subscribe") != 0) {
+        send_json_error(req, 400, "invalid_query",
+                        "hub.mode=subscribe, hub.verify_token and hub.challenge are required");
+        return;
+    }
+    const char *want = w->conf->whatsapp_verify_token;
+    size_t wl = strlen(want);
+    bool ok = (size_t)nt == wl && sodium_memcmp(token, want, wl) == 0;
+    sodium_memzero(token, sizeof(token));
+    if (!ok) {
+        log_warn(LOG_MOD, "webhook verification with a wrong hub.verify_token");
+        send_json_error(req, 403, "verify_token_invalid", "hub.verify_token does not match");
+        return;
+    }
+    store_channel_update_t u = {.enabled = -1, .verified = true};
+    state_note(w, &u);
+    log_info(LOG_MOD, "webhook verified");
+    srv_http_send(req, 200, "text/plain; charset=utf-8", "no-store", challenge, (size_t)nc);
+}
+
+static int on_webhook(h2o_req_t *req, void *data)
+{
+    wa_t *w = data;
+    h2o_iovec_t p = req->path_normalized;
+    if (!h2o_memis(p.base, p.len, H2O_STRLIT(WEBHOOK_PATH))) {
+        send_json_error(req, 404, "not_found", "no such endpoint");
+        return 0;
+    }
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
+        webhook_verify(w, req);
+    else if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST")))
+        webhook_post(w, req);
+    else
+        send_json_error(req, 405, "method_not_allowed", "GET (verification) or POST (events)");
+    return 0;
+}
+
+/* ---- the outbox drain ---- */
+
+/* POSTs j->payload to the messages endpoint; cb runs later exactly once, or -1 (no call). */
+static int post_messages(wa_job_t *j, srv_outbound_cb cb)
+{
+    const char *headers[] = {j->w->auth, "Content-Type: application/json", NULL};
+    srv_outbound_req_t req = {.method = "POST",
+                              .url = j->w->messages_url,
+                              .headers = headers,
+                              .body = j->payload,
+                              .body_len = strlen(j->payload),
+                              .timeout_ms = SEND_TIMEOUT_MS};
+    return srv_outbound_request(j->w->http, &req, cb, j);
+}
+
+static void drain_next(wa_job_t *j);
+
+static int64_t backoff_ms(int attempts, unsigned retry_after_s)
+{
+    int64_t ms = BACKOFF_MIN_MS;
+    for (int i = 1; i < attempts && ms < BACKOFF_MAX_MS; i++)
+        ms *= 2;
+    if (ms > BACKOFF_MAX_MS)
+        ms = BACKOFF_MAX_MS;
+    if ((int64_t)retry_after_s * 1000 > ms)
+        ms = (int64_t)retry_after_s * 1000;
+    return ms + (int64_t)randombytes_uniform((uint32_t)(ms / 10 + 1)); /* a little jitter */
+}
+
+static void failed_for_good(wa_job_t *j, const store_outbox_item_t *it)
+{
+    const srv_channel_host_t *h = j->w->ch.host;
+    log_warn(LOG_MOD, "message %lld not sent: %s", (long long)it->message_id, j->error);
+    h->on_status(h->data, &j->w->ch, it->service_id, it->message_id, 0, STORE_MSG_FAILED, j->error);
+}
+
+static void on_settled(void *cbdata, int status)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    const store_outbox_item_t *it = j->items[j->cur];
+    if (status == 0 && j->error[0] != '\0' && (j->retry_ms < 0 || it->attempts >= MAX_ATTEMPTS))
+        failed_for_good(j, it);
+    else if (status != 0 && status != -ENOENT)
+        log_warn(LOG_MOD, "could not settle outbox entry %lld (%d)", (long long)it->id, status);
+    j->cur++;
+    drain_next(j);
+}
+
+static void settle(wa_job_t *j, bool ok)
+{
+    const store_outbox_item_t *it = j->items[j->cur];
+    /* a final refusal: max_attempts = the attempts made, so this settle fails it */
+    int max = j->retry_ms < 0 ? it->attempts : MAX_ATTEMPTS;
+    int64_t retry = j->retry_ms < 0 ? 0 : j->retry_ms;
+    if (store_outbox_settle(j->w->store, it->id, ok, ok ? NULL : j->error, retry, max, on_settled,
+                            j) != 0) {
+        j->cur++;
+        drain_next(j);
+    }
+}
+
+static void on_wamid_stored(void *cbdata, int status)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (status != 0) /* the settle still records the send: the entry is never sent again */
+        log_warn(LOG_MOD, "could not store wamid %s (%d)", j->wamid, status);
+    settle(j, true);
+}
+
+static void on_sent(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    const store_outbox_item_t *it = j->items[j->cur];
+    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, j->wamid,
+                                        sizeof(j->wamid), j->error, sizeof(j->error));
+    if (res->status == 0 && res->error[0] != '\0')
+        snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
+    if (r == WA_SEND_OK) {
+        j->error[0] = '\0';
+        graph_outcome(j->w, NULL);
+        if (store_desk_msg_set_external(j->w->store, it->message_id, j->wamid, on_wamid_stored,
+                                        j) != 0)
+            settle(j, true);
+        return;
+    }
+    graph_outcome(j->w, j->error);
+    j->retry_ms = r == WA_SEND_RETRY ? backoff_ms(it->attempts, res->retry_after_s) : -1;
+    log_info(LOG_MOD, "message %lld attempt %d: %s", (long long)it->message_id, it->attempts,
+             j->error);
+    settle(j, false);
+}
+
+static void drain_next(wa_job_t *j)
+{
+    wa_t *w = j->w;
+    if (j->cur >= j->n_items) {
+        bool full = j->n_items == DRAIN_BATCH;
+        w->draining = false;
+        job_free(j);
+        if (full || w->again)
+            drain_kick(w, 0);
+        w->again = false;
+        return;
+    }
+    const store_outbox_item_t *it = j->items[j->cur];
+    j->error[0] = '\0';
+    j->retry_ms = 0;
+    if (it->sent_id[0] != '\0') { /* accepted by an earlier attempt: never again */
+        settle(j, true);
+        return;
+    }
+    char opaque[48];
+    snprintf(opaque, sizeof(opaque), OPAQUE_PREFIX "%lld", (long long)it->message_id);
+    free(j->payload);
+    if (strncmp(it->client_msg_id, SRV_WHATSAPP_TEMPLATE_PREFIX,
+                strlen(SRV_WHATSAPP_TEMPLATE_PREFIX)) == 0 &&
+        w->tpl_name[0] != '\0')
+        j->payload = wa_body_template(it->external_id, w->tpl_name, w->tpl_lang, opaque);
+    else /* an attachment (the media branch) goes here: POST /{phone-number-id}/media with the
+          * bytes, then wa_body_media() with the returned id */
+        j->payload = wa_body_text(it->external_id, it->body, opaque);
+    if (post_messages(j, on_sent) != 0) {
+        snprintf(j->error, sizeof(j->error), "the request could not be started");
+        j->retry_ms = backoff_ms(it->attempts, 0);
+        settle(j, false);
+    }
+}
+
+static store_outbox_item_t *item_dup(const store_outbox_item_t *it)
+{
+    size_t a = strlen(it->channel) + 1, b = strlen(it->external_id) + 1, c = strlen(it->body) + 1,
+           d = strlen(it->sent_id) + 1, e = strlen(it->client_msg_id) + 1;
+    store_outbox_item_t *o = xmalloc(sizeof(*o) + a + b + c + d + e);
+    char *p = (char *)(o + 1);
+    *o = *it;
+    o->channel = memcpy(p, it->channel, a);
+    o->external_id = memcpy(p += a, it->external_id, b);
+    o->body = memcpy(p += b, it->body, c);
+    o->sent_id = memcpy(p += c, it->sent_id, d);
+    o->client_msg_id = memcpy(p += d, it->client_msg_id, e);
+    return o;
+}
+
+static void on_claimed(void *cbdata, int status, const store_outbox_list_t *l)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (status != 0) {
+        j->w->draining = false;
+        job_free(j);
+        return;
+    }
+    j->items = xcalloc(l->count + 1, sizeof(*j->items));
+    for (size_t i = 0; i < l->count; i++)
+        j->items[i] = item_dup(&l->items[i]);
+    j->n_items = l->count;
+    drain_next(j);
+}
+
+static void on_drain_timer(uv_timer_t *t)
+{
+    wa_t *w = t->data;
+    if (w->draining) {
+        w->again = true;
+        return;
+    }
+    wa_job_t *j = job_new(w);
+    w->draining = true;
+    if (store_outbox_claim(w->store, CHANNEL, LEASE_MS, DRAIN_BATCH, on_claimed, j) != 0) {
+        w->draining = false;
+        job_free(j);
+    }
+}
+
+static void drain_kick(wa_t *w, uint64_t delay_ms)
+{
+    if (!uv_is_closing((uv_handle_t *)&w->timer))
+        uv_timer_start(&w->timer, on_drain_timer, delay_ms, DRAIN_EVERY_MS);
+}
+
+/* ---- the rating request ---- */
+
+static void rating_send(wa_job_t *j);
+
+static void on_rating_sent(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    char wamid[WA_ID_MAX + 1];
+    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, wamid, sizeof(wamid),
+                                        j->error, sizeof(j->error));
+    graph_outcome(j->w, r == WA_SEND_OK ? NULL : j->error);
+    if (r == WA_SEND_RETRY && ++j->tries < 3) {
+        rating_send(j);
+        return;
+    }
+    if (r != WA_SEND_OK)
+        log_warn(LOG_MOD, "rating request of service %lld not sent: %s", (long long)j->n[0],
+                 j->error);
+    job_free(j);
+}
+
+static void rating_send(wa_job_t *j)
+{
+    if (post_messages(j, on_rating_sent) != 0)
+        job_free(j);
+}
+
+/* ---- inbound media (the attachment store's hook) ---- */
+
+/* THE HOOK: the bytes of an inbound medium of desk message `message_id`, fetched from Meta.
+ * Until the attachment store (issue 13, the media branch) takes them, they are written to a
+ * private temporary file, named in the log; the attachment store replaces this body with its own
+ * put (content hash, metadata row linked to the message). `bytes` is borrowed. */
+static void media_fetched(wa_t *w, int64_t message_id, const char *mime, const char *bytes,
+                          size_t len);
+
+static void on_media_bytes(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (res->status == 200)
+        media_fetched(j->w, j->n[0], j->mime, res->body, res->len);
+    else
+        log_warn(LOG_MOD, "media of message %lld not fetched: HTTP %d %s", (long long)j->n[0],
+                 res->status, res->error);
+    job_free(j);
+}
+
+static void on_media_meta(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    json_t *root = res->status == 200 ? json_loadb(res->body, res->len, 0, NULL) : NULL;
+    const char *url = json_string_value(json_object_get(root, "url"));
+    const char *mime = json_string_value(json_object_get(root, "mime_type"));
+    if (mime != NULL && j->mime[0] == '\0')
+        snprintf(j->mime, sizeof(j->mime), "%s", mime);
+    const char *headers[] = {j->w->auth, NULL};
+    srv_outbound_req_t req = {.method = "GET",
+                              .url = url,
+                              .headers = headers,
+                              .timeout_ms = 60000,
+                              .max_bytes = MEDIA_MAX_BYTES,
+                              .follow = true};
+    if (url == NULL || srv_outbound_request(j->w->http, &req, on_media_bytes, j) != 0) {
+        log_warn(LOG_MOD, "media of message %lld: no URL (HTTP %d)", (long long)j->n[0],
+                 res->status);
+        job_free(j);
+    }
+    json_decref(root);
+}
+
+static void media_fetch(wa_t *w, int64_t message_id, const char *media_id, const char *mime)
+{
+    if (strspn(media_id, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") !=
+        strlen(media_id)) {
+        log_warn(LOG_MOD, "media id of message %lld is not URL-safe: not fetched",
+                 (long long)message_id);
+        return;
+    }
+    wa_job_t *j = job_new(w);
+    j->n[0] = message_id;
+    snprintf(j->mime, sizeof(j->mime), "%s", mime);
+    size_t n = strlen(w->graph) + strlen(media_id) + 1;
+    j->url = xmalloc(n);
+    snprintf(j->url, n, "%s%s", w->graph, media_id);
+    const char *headers[] = {w->auth, NULL};
+    srv_outbound_req_t req = {.method = "GET", .url = j->url, .headers = headers};
+    if (srv_outbound_request(w->http, &req, on_media_meta, j) != 0)
+        job_free(j);
+}
+
+typedef struct st_media_write_t {
+    uv_fs_t fs;
+    char *path;
+    char *data;
+    size_t len;
+    uv_file fd;
+} media_write_t;
+
+static void media_write_end(media_write_t *m, int status)
+{
+    if (status < 0)
+        log_warn(LOG_MOD, "media file %s: %s", m->path, uv_strerror(status));
+    else
+        log_info(LOG_MOD, "media saved to %s (%zu bytes)", m->path, m->len);
+    free(m->path);
+    free(m->data);
+    free(m);
+}
+
+static void on_media_closed(uv_fs_t *fs)
+{
+    media_write_t *m = fs->data;
+    int rc = (int)fs->result;
+    uv_fs_req_cleanup(fs);
+    media_write_end(m, rc);
+}
+
+static void on_media_written(uv_fs_t *fs)
+{
+    media_write_t *m = fs->data;
+    int rc = (int)fs->result;
+    uv_fs_req_cleanup(fs);
+    if (uv_fs_close(fs->loop, &m->fs, m->fd, on_media_closed) != 0 || rc < 0)
+        media_write_end(m, rc < 0 ? rc : 0);
+}
+
+static void on_media_opened(uv_fs_t *fs)
+{
+    media_write_t *m = fs->data;
+    int rc = (int)fs->result;
+    uv_loop_t *loop = fs->loop;
+    uv_fs_req_cleanup(fs);
+    if (rc < 0) {
+        media_write_end(m, rc);
+        return;
+    }
+    m->fd = rc;
+    uv_buf_t buf = uv_buf_init(m->data, (unsigned)m->len);
+    if (uv_fs_write(loop, &m->fs, m->fd, &buf, 1, 0, on_media_written) != 0)
+        media_write_end(m, -EIO);
+}
+
+static void media_fetched(wa_t *w, int64_t message_id, const char *mime, const char *bytes,
+                          size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    media_write_t *m = xcalloc(1, sizeof(*m));
+    size_t n = strlen(tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp") + 64;
+    m->path = xmalloc(n);
+    snprintf(m->path, n, "%s/sioc-whatsapp-%lld.media", tmp != NULL && tmp[0] ? tmp : "/tmp",
+             (long long)message_id);
+    m->data = xmalloc(len + 1);
+    memcpy(m->data, bytes, len);
+    m->len = len;
+    m->fs.data = m;
+    log_info(LOG_MOD, "media of message %lld: %s, %zu bytes", (long long)message_id, mime, len);
+    if (uv_fs_open(w->loop, &m->fs, m->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600,
+                   on_media_opened) != 0)
+        media_write_end(m, -EIO);
+}
+
+/* ---- the vtable ---- */
+
+static void wa_deliver(srv_channel_t *ch, const store_service_t *svc, const store_desk_msg_t *msg)
+{
+    if (svc->customer_id > 0 && msg->direction == STORE_DESK_OUT)
+        drain_kick(W(ch), 0); /* the entry was written with the message */
+}
+
+static void wa_typing(srv_channel_t *ch, int64_t customer_id, int64_t service_id, bool typing)
+{
+    UNUSED(ch);
+    UNUSED(customer_id);
+    UNUSED(service_id);
+    UNUSED(typing);
+}
+
+static void wa_rating_request(srv_channel_t *ch, const store_service_t *svc)
+{
+    wa_t *w = W(ch);
+    int64_t now = (int64_t)time_now_ms();
+    if (svc->customer_external_id == NULL || svc->customer_external_id[0] == '\0')
+        return;
+    if (svc->last_inbound_at + SRV_WHATSAPP_WINDOW_MS <= now) {
+        log_info(LOG_MOD, "service %lld: no rating request outside the 24-hour window",
+                 (long long)svc->id);
+        return;
+    }
+    wa_job_t *j = job_new(w);
+    j->n[0] = svc->id;
+    j->payload = wa_body_rating(svc->customer_external_id, svc->id);
+    rating_send(j);
+}
+
+static void wa_receipt(srv_channel_t *ch, int64_t customer_id, int64_t service_id, int64_t seq,
+                       store_msg_state_t state)
+{
+    UNUSED(ch);
+    UNUSED(customer_id);
+    UNUSED(service_id);
+    UNUSED(seq);
+    UNUSED(state);
+}
+
+static json_t *state_json(const wa_t *w, const store_channel_state_t *st)
+{
+    bool connected = st->enabled && (st->last_ok_at > 0 || st->last_error_at == 0) &&
+                     st->last_ok_at >= st->last_error_at;
+    return json_pack(
+        "{s:s,s:s,s:b,s:b,s:b,s:b,s:o,s:o,s:o,s:o,s:s,s:o}", "id", CHANNEL, "name", "WhatsApp",
+        "configured", 1, "enabled", st->enabled, "connected", connected, "webhookVerified",
+        st->verified_at > 0, "lastEventAt",
+        st->last_event_at > 0 ? json_integer(st->last_event_at) : json_null(), "lastError",
+        st->last_error[0] != '\0' ? json_string(st->last_error) : json_null(), "lastErrorAt",
+        st->last_error_at > 0 ? json_integer(st->last_error_at) : json_null(), "lastOkAt",
+        st->last_ok_at > 0 ? json_integer(st->last_ok_at) : json_null(), "phoneNumberId",
+        w->conf->whatsapp_phone_number_id, "template",
+        w->tpl_name[0] != '\0' ? json_string(w->tpl_name) : json_null());
+}
+
+typedef struct st_state_job_t {
+    wa_t *w;
+    srv_channel_state_done done;
+    void *cbdata;
+} state_job_t;
+
+static void on_state(void *cbdata, int status, const store_channel_state_t *st)
+{
+    state_job_t *sj = cbdata;
+    json_t *obj = status == 0 ? state_json(sj->w, st) : NULL;
+    sj->done(sj->cbdata, status, obj);
+    json_decref(obj);
+    free(sj);
+}
+
+static void wa_describe(srv_channel_t *ch, srv_channel_state_done done, void *cbdata)
+{
+    state_job_t *sj = xcalloc(1, sizeof(*sj));
+    *sj = (state_job_t){W(ch), done, cbdata};
+    int rc = store_channel_state(W(ch)->store, CHANNEL, on_state, sj);
+    if (rc != 0) {
+        free(sj);
+        done(cbdata, rc, NULL);
+    }
+}
+
+static void wa_set_enabled(srv_channel_t *ch, bool enabled, srv_channel_state_done done,
+                           void *cbdata)
+{
+    state_job_t *sj = xcalloc(1, sizeof(*sj));
+    *sj = (state_job_t){W(ch), done, cbdata};
+    store_channel_update_t u = {.enabled = enabled ? 1 : 0};
+    int rc = store_channel_state_set(W(ch)->store, CHANNEL, &u, on_state, sj);
+    if (rc != 0) {
+        free(sj);
+        done(cbdata, rc, NULL);
+        return;
+    }
+    log_info(LOG_MOD, "session %s by an admin", enabled ? "started" : "ended");
+    if (enabled)
+        drain_kick(W(ch), 0);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void wa_free(srv_channel_t *ch)
+{
+    wa_t *w = W(ch);
+    for (wa_job_t *j = w->queue; j != NULL;) { /* never started: no callback will free them */
+        wa_job_t *next = j->queued_next;
+        job_free(j);
+        j = next;
+    }
+    w->queue = NULL;
+    for (wa_job_t *j = w->jobs; j != NULL; j = j->next)
+        j->w = NULL;
+    w->jobs = NULL;
+    srv_outbound_free(w->http); /* the cancelled callbacks find their jobs orphaned */
+    sodium_memzero(w->auth, strlen(w->auth));
+    free(w->auth);
+    free(w->graph);
+    free(w->messages_url);
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, on_timer_closed);
+}
+
+static const srv_channel_ops_t wa_ops = {
+    .name = CHANNEL,
+    .caps = SRV_CHANNEL_CAP_OUTBOX | SRV_CHANNEL_CAP_RECEIPTS | SRV_CHANNEL_CAP_RATING,
+    .deliver = wa_deliver,
+    .typing = wa_typing,
+    .rating_request = wa_rating_request,
+    .receipt = wa_receipt,
+    .free = wa_free,
+    .window_ms = SRV_WHATSAPP_WINDOW_MS,
+    .describe = wa_describe,
+    .set_enabled = wa_set_enabled,
+};
+
+/* ---- life ---- */
+
+int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
+                     const srv_channel_host_t *host, srv_channel_t **out)
+{
+    *out = NULL;
+    if (conf->whatsapp_phone_number_id == NULL)
+        return 0;
+    char *token = conf->whatsapp_token_file != NULL
+                      ? srv_read_secret_file(conf->whatsapp_token_file, 1, TOKEN_MAX)
+                  : conf->whatsapp_token != NULL ? xstrdup(conf->whatsapp_token)
+                                                 : NULL;
+    const char *missing = token == NULL                         ? "--whatsapp-token (or its file)"
+                          : conf->whatsapp_app_secret == NULL   ? "--whatsapp-app-secret"
+                          : conf->whatsapp_verify_token == NULL ? "--whatsapp-verify-token"
+                                                                : NULL;
+    if (missing != NULL) {
+        log_error(LOG_MOD, "--whatsapp-phone-number-id needs %s", missing);
+        free(token);
+        return -EINVAL;
+    }
+    for (const char *p = token; *p != '\0'; p++) {
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+            log_error(LOG_MOD, "the WhatsApp token must be printable ASCII");
+            sodium_memzero(token, strlen(token));
+            free(token);
+            return -EINVAL;
+        }
+    }
+    wa_t *w = xcalloc(1, sizeof(*w));
+    w->http = srv_outbound_new(loop);
+    if (w->http == NULL) {
+        log_error(LOG_MOD, "libcurl could not start");
+        free(token);
+        free(w);
+        return -EINVAL;
+    }
+    w->ch.ops = &wa_ops;
+    w->ch.host = host;
+    w->ch.impl = w;
+    w->loop = loop;
+    w->store = store;
+    w->conf = conf;
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "Authorization: Bearer %s", token);
+    w->auth = buf_steal(&b, NULL);
+    sodium_memzero(token, strlen(token));
+    free(token);
+    const char *g = conf->whatsapp_graph_url;
+    size_t gl = strlen(g);
+    while (gl > 0 && g[gl - 1] == '/')
+        gl--;
+    buf_printf(&b, "%.*s/%s/", (int)gl, g, conf->whatsapp_api_version);
+    w->graph = buf_steal(&b, NULL);
+    buf_printf(&b, "%s%s/messages", w->graph, conf->whatsapp_phone_number_id);
+    w->messages_url = buf_steal(&b, NULL);
+    if (conf->whatsapp_template != NULL) {
+        const char *colon = strchr(conf->whatsapp_template, ':');
+        size_t nl = colon != NULL ? (size_t)(colon - conf->whatsapp_template)
+                                  : strlen(conf->whatsapp_template);
+        snprintf(w->tpl_name, sizeof(w->tpl_name), "%.*s", (int)nl, conf->whatsapp_template);
+        snprintf(w->tpl_lang, sizeof(w->tpl_lang), "%s", colon != NULL ? colon + 1 : "en_US");
+    }
+    uv_timer_init(loop, &w->timer);
+    w->timer.data = w;
+    w->queue_tail = &w->queue;
+    *out = &w->ch;
+    return 0;
+}
+
+int srv_whatsapp_register_routes(srv_channel_t *wa, srv_http_t *http)
+{
+    return srv_http_add_handler(http, "/v1/api/whatsapp", on_webhook, W(wa));
+}
+
+static void on_pending(void *cbdata, int status, const store_inbox_list_t *l)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (status == 0 && l->count > 0)
+        log_info(LOG_MOD, "processing %zu stored webhook(s) left unprocessed", l->count);
+    for (size_t i = 0; status == 0 && i < l->count; i++)
+        process(j->w, l->items[i].id, l->items[i].body, strlen(l->items[i].body));
+    if (status == 0 && l->count == STORE_MAX_LIST) { /* more: the next page */
+        int64_t after = l->items[l->count - 1].id;
+        wa_job_t *next = job_new(j->w);
+        if (store_inbox_pending(j->w->store, CHANNEL, after, STORE_MAX_LIST, on_pending, next) != 0)
+            job_free(next);
+    }
+    job_free(j);
+}
+
+void srv_whatsapp_start(srv_channel_t *wa)
+{
+    wa_t *w = W(wa);
+    wa_job_t *j = job_new(w);
+    if (store_inbox_pending(w->store, CHANNEL, 0, STORE_MAX_LIST, on_pending, j) != 0)
+        job_free(j);
+    drain_kick(w, 0);
+    log_info(LOG_MOD, "channel on: phone number id %s, %s", w->conf->whatsapp_phone_number_id,
+             w->graph);
+}
+
+const char *srv_whatsapp_template(const srv_channel_t *wa, const char **lang)
+{
+    const wa_t *w = wa->impl;
+    if (w->tpl_name[0] == '\0')
+        return NULL;
+    if (lang != NULL)
+        *lang = w->tpl_lang;
+    return w->tpl_name;
+}
