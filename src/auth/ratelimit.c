@@ -28,12 +28,16 @@
 #define REDIS_PREFIX_BLOCK "sioc:rl:b:"
 #define MAX_CHECK_KEYS     4
 
-typedef struct st_rl_entry_t {
-    struct st_rl_entry_t *next;
+typedef struct st_rl_state_t {
     uint64_t failures;
     uint64_t last_ms;       /* last failure */
     uint64_t window_ms;     /* of the rule of that failure */
     uint64_t blocked_until; /* ms since the epoch, 0: not blocked */
+} rl_state_t;
+
+typedef struct st_rl_entry_t {
+    struct st_rl_entry_t *next;
+    rl_state_t state;
     char key[];
 } rl_entry_t;
 
@@ -44,7 +48,7 @@ struct st_srv_ratelimit_t {
     size_t count;    /* entries in the table (not counting overflow) */
     size_t nbuckets; /* power of 2 */
     rl_entry_t **buckets;
-    rl_entry_t overflow; /* shared by keys that found the table full */
+    rl_state_t overflow; /* shared by keys that found the table full */
     unsigned char hash_key[crypto_shorthash_KEYBYTES];
     rda_client_t *redis;
     rl_op_t *ops; /* Redis commands in flight */
@@ -113,7 +117,7 @@ static rl_entry_t **find(srv_ratelimit_t *rl, const char *key)
     return pp;
 }
 
-static bool spent(const rl_entry_t *e, uint64_t now_ms)
+static bool spent(const rl_state_t *e, uint64_t now_ms)
 {
     return e->last_ms + e->window_ms <= now_ms && e->blocked_until <= now_ms;
 }
@@ -123,7 +127,7 @@ static void sweep(srv_ratelimit_t *rl, uint64_t now_ms)
     for (size_t i = 0; i < rl->nbuckets; i++) {
         rl_entry_t **pp = &rl->buckets[i];
         while (*pp != NULL) {
-            if (spent(*pp, now_ms)) {
+            if (spent(&(*pp)->state, now_ms)) {
                 rl_entry_t *dead = *pp;
                 *pp = dead->next;
                 free(dead);
@@ -135,7 +139,7 @@ static void sweep(srv_ratelimit_t *rl, uint64_t now_ms)
     }
 }
 
-static uint64_t entry_wait(const rl_entry_t *e, uint64_t now_ms)
+static uint64_t entry_wait(const rl_state_t *e, uint64_t now_ms)
 {
     return e->blocked_until > now_ms ? e->blocked_until - now_ms : 0;
 }
@@ -144,7 +148,7 @@ uint64_t srv_ratelimit_check(srv_ratelimit_t *rl, const char *key, uint64_t now_
 {
     rl_entry_t **pp = find(rl, key);
     if (*pp != NULL)
-        return entry_wait(*pp, now_ms);
+        return entry_wait(&(*pp)->state, now_ms);
     /* the overflow entry only applies to keys that could not get their own */
     return rl->count >= rl->max_keys ? entry_wait(&rl->overflow, now_ms) : 0;
 }
@@ -168,7 +172,8 @@ static void redis_hit(srv_ratelimit_t *rl, const char *key, const srv_ratelimit_
 void srv_ratelimit_hit(srv_ratelimit_t *rl, const char *key, const srv_ratelimit_rule_t *rule,
                        uint64_t now_ms)
 {
-    rl_entry_t **pp = find(rl, key), *e;
+    rl_entry_t **pp = find(rl, key);
+    rl_state_t *e;
     uint64_t d;
     if (*pp == NULL) {
         size_t len = strlen(key);
@@ -183,7 +188,7 @@ void srv_ratelimit_hit(srv_ratelimit_t *rl, const char *key, const srv_ratelimit
         memcpy((*pp)->key, key, len + 1);
         rl->count++;
     }
-    e = *pp;
+    e = &(*pp)->state;
 hit:
     if (e->last_ms + e->window_ms <= now_ms)
         e->failures = 0; /* the window passed: a fresh count */
