@@ -13,6 +13,8 @@
 // (SIOC_TEST_SANITIZED=1), which is several times slower.
 import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,8 +29,18 @@ export function T(ms) {
 const STDERR_KEEP = 64 * 1024;
 
 const live = new Set();
+// attachments of a server on PostgreSQL started without --media-dir: a temp directory of this
+// test process (their default, data/media, would land in the working tree)
+let mediaTmp = null;
+function mediaArgs(args) {
+  const i = args.indexOf("--database");
+  if (i < 0 || args.includes("--media-dir") || !/^postgres/.test(args[i + 1] ?? "")) return [];
+  mediaTmp ??= fs.mkdtempSync(path.join(os.tmpdir(), "sioc-media-"));
+  return ["--media-dir", mediaTmp];
+}
 process.on("exit", () => {
   for (const p of live) p.kill("SIGKILL");
+  if (mediaTmp) fs.rmSync(mediaTmp, { recursive: true, force: true });
 });
 for (const sig of ["SIGTERM", "SIGINT"]) {
   process.once(sig, () => {
@@ -128,7 +140,7 @@ export function startSioc(args = [], { port = 0, reference = "eio-echo.mjs", ...
     return startProcess(process.execPath, [script, "--port", String(port), ...args], opts);
   }
   if (!process.env.SIOC_BIN) throw new Error("SIOC_BIN is not set (or set SIOC_REFERENCE=1)");
-  return startProcess(process.env.SIOC_BIN, ["--port", String(port), ...args], opts);
+  return startProcess(process.env.SIOC_BIN, ["--port", String(port), ...args, ...mediaArgs(args)], opts);
 }
 
 /** The echo server (`sioc --echo`) with extra flags. */
