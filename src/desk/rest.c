@@ -122,51 +122,10 @@ bool desk_is_admin(const desk_op_t *op)
 
 /* ---- replies ---- */
 
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 201:
-        return "Created";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 409:
-        return "Conflict";
-    case 413:
-        return "Payload Too Large";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return status >= 500 ? "Internal Server Error" : "Error";
-    }
-}
-
+/* Every desk answer is private to its caller: no-store. */
 static void send_text(h2o_req_t *req, int status, const char *ctype, const char *body, size_t len)
 {
-    req->res.status = status;
-    req->res.reason = reason(status);
-    if (ctype != NULL)
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-                       strlen(ctype));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                   H2O_STRLIT("no-store"));
-    if (status == 204) {
-        h2o_send_inline(req, NULL, 0);
-        return;
-    }
-    req->res.content_length = len;
-    h2o_send_inline(req, body, len);
+    srv_http_send(req, status, ctype, "no-store", body, len);
 }
 
 static void send_json(h2o_req_t *req, int status, json_t *body)
