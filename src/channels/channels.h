@@ -34,6 +34,7 @@
 
 #include "socketio/socketio.h"
 #include "src/core/core.h"
+#include "src/media/media.h"
 #include "storage/desk.h"
 
 /* What a channel can do besides delivering text (srv_channel_ops_t.caps). */
@@ -144,6 +145,10 @@ int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
                      const srv_channel_host_t *host, srv_channel_t **out);
 /** Registers the webhook /v1/api/whatsapp/webhook on `http` (before listening). */
 int srv_whatsapp_register_routes(srv_channel_t *wa, srv_http_t *http);
+/** The attachment store inbound media go into (srv_media_store_file, owned by the customer) and
+ * outbound attachments are read from (borrowed, outlives the channel). Without it, inbound media
+ * stay a text note and outbound messages send their text only. */
+void srv_whatsapp_set_media(srv_channel_t *wa, srv_media_t *media);
 /** Starts the work: the webhooks a crash left unprocessed, the outbox drain. */
 void srv_whatsapp_start(srv_channel_t *wa);
 /** The configured template ("name", and its language in *lang), or NULL if none. */

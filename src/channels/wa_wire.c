@@ -136,6 +136,7 @@ static void media(wa_event_t *ev, size_t *chars, json_t *obj, const char *tag)
     ev->media_id = id_ok(id) ? id : NULL;
     ev->mime_type = str_of(obj, "mime_type");
     const char *file = str_of(obj, "filename"), *caption = str_of(obj, "caption");
+    ev->filename = file;
     if (file[0] != '\0') {
         body_fmt(ev, chars, "[%s: ", tag);
         body_add(ev, chars, file);
@@ -265,7 +266,7 @@ static int change_events(json_t *value, wa_event_cb cb, void *data)
         ev->id = str_of(m, "id");
         ev->from = str_of(m, "from");
         ev->type = str_of(m, "type");
-        ev->mime_type = "";
+        ev->mime_type = ev->filename = "";
         if (id_ok(ev->id) && id_ok(ev->from) && ev->type[0] != '\0') {
             ev->name = profile_name(contacts, ev->from);
             ev->timestamp = timestamp_of(m);

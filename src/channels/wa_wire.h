@@ -41,6 +41,7 @@ typedef struct st_wa_event_t {
     char body[WA_BODY_MAX * 4 + 1]; /* MESSAGE: what the desk shows (UTF-8, cut to WA_BODY_MAX) */
     const char *media_id;           /* MESSAGE: image/audio/video/document/sticker, else NULL */
     const char *mime_type;          /* MESSAGE: of the media ("" if none) */
+    const char *filename;           /* MESSAGE: a document's file name ("" if none) */
     int64_t rating_service;         /* MESSAGE: a list reply to our rating list: the service */
     int rating;                     /* ... and the rating 1..5 (0: not a rating reply) */
     const char *status;             /* STATUS: sent, delivered, read, failed */

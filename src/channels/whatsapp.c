@@ -77,9 +77,11 @@ struct st_wa_t {
     store_t *store;
     const srv_config_t *conf;
     srv_outbound_t *http;
+    srv_media_t *media; /* the attachment store (NULL: text only) */
     char *auth;         /* "Authorization: Bearer <token>" (wiped on free) */
     char *graph;        /* "{graph}/{version}/" */
     char *messages_url; /* "{graph}/{version}/{phone-number-id}/messages" */
+    char *media_url;    /* "{graph}/{version}/{phone-number-id}/media" (uploads) */
     char tpl_name[513];
     char tpl_lang[16];
     uv_timer_t timer; /* the drain; its close callback frees the channel */
@@ -115,6 +117,11 @@ struct st_wa_job_t {
     char wamid[WA_ID_MAX + 1];
     char error[STORE_MAX_ERROR + 1];
     int64_t retry_ms;
+    /* the current entry's attachments (outbound media), sent as steps: an optional text first
+     * (a body an audio or sticker cannot carry as caption), then one media message each */
+    struct st_wa_out_att_t *out;
+    size_t n_out, step, n_steps;
+    bool text_first, accepted; /* accepted: a step got a wamid (stored on the message) */
     /* rating request / media */
     char *url;
     char *payload;
@@ -126,6 +133,24 @@ struct st_wa_job_t {
 static void drain_kick(wa_t *w, uint64_t delay_ms);
 
 /* ---- jobs ---- */
+
+/* One attachment of an outbound message. */
+typedef struct st_wa_out_att_t {
+    char *path; /* the file in the store */
+    char type[STORE_MAX_ATT_TYPE + 1];
+    char name[STORE_MAX_ATT_NAME + 1];
+    int64_t size;
+} wa_out_att_t;
+
+static void out_clear(wa_job_t *j)
+{
+    for (size_t i = 0; i < j->n_out; i++)
+        free(j->out[i].path);
+    free(j->out);
+    j->out = NULL;
+    j->n_out = j->step = j->n_steps = 0;
+    j->text_first = j->accepted = false;
+}
 
 static wa_job_t *job_new(wa_t *w)
 {
@@ -152,6 +177,7 @@ static void job_free(wa_job_t *j)
         if (j->next != NULL)
             j->next->prev = j->prev;
     }
+    out_clear(j);
     for (size_t i = 0; i < j->n_items; i++)
         free(j->items[i]);
     free(j->items);
@@ -228,11 +254,11 @@ static void process_next(wa_job_t *j);
 
 static json_t *event_json(const wa_event_t *ev)
 {
-    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s?,s:s,s:I,s:i,s:s?,s:s?,s:I,s:s?}", "kind",
+    return json_pack("{s:i,s:s,s:s,s:s,s:s,s:s,s:s?,s:s,s:s?,s:I,s:i,s:s?,s:s?,s:I,s:s?}", "kind",
                      (int)ev->kind, "id", ev->id, "from", ev->from, "name", ev->name, "type",
                      ev->type, "body", ev->body, "media", ev->media_id, "mime", ev->mime_type,
-                     "ratingService", (json_int_t)ev->rating_service, "rating", ev->rating,
-                     "status", ev->status, "opaque", ev->opaque, "errorCode",
+                     "filename", ev->filename, "ratingService", (json_int_t)ev->rating_service,
+                     "rating", ev->rating, "status", ev->status, "opaque", ev->opaque, "errorCode",
                      (json_int_t)ev->error_code, "errorTitle", ev->error_title);
 }
 
@@ -252,7 +278,7 @@ static int64_t ev_int(json_t *ev, const char *k)
     return (int64_t)json_integer_value(json_object_get(ev, k));
 }
 
-static void media_fetch(wa_t *w, int64_t message_id, const char *media_id, const char *mime);
+static void media_fetch(wa_job_t *j, int64_t customer_id);
 
 static void process_start(wa_t *w);
 
@@ -285,10 +311,9 @@ static void on_inbound_done(void *cbdata, int status, const store_desk_msg_t *ms
     if (!job_alive(j))
         return;
     json_t *ev = json_array_get(j->events, j->idx);
+    UNUSED(msg);
     if (status != 0)
         log_warn(LOG_MOD, "could not store message %s (%d)", ev_str(ev, "id"), status);
-    else if (!msg->duplicate && ev_str(ev, "media")[0] != '\0')
-        media_fetch(j->w, msg->id, ev_str(ev, "media"), ev_str(ev, "mime"));
     event_done(j);
 }
 
@@ -318,6 +343,10 @@ static void on_customer(void *cbdata, int status, const store_customer_t *c)
     if (ev_int(ev, "rating") > 0) {
         h->on_rating(h->data, &j->w->ch, c->id, ev_int(ev, "ratingService"),
                      (int)ev_int(ev, "rating"), NULL, on_rated, j);
+        return;
+    }
+    if (j->w->media != NULL && ev_str(ev, "media")[0] != '\0') {
+        media_fetch(j, c->id); /* the desk message follows, with the file or a note */
         return;
     }
     h->on_inbound(h->data, &j->w->ch, c->id, ev_str(ev, "body"), ev_str(ev, "id"), NULL, 0,
@@ -566,6 +595,18 @@ static int post_messages(wa_job_t *j, srv_outbound_cb cb)
 }
 
 static void drain_next(wa_job_t *j);
+static void drain_send_text(wa_job_t *j);
+
+/* j->payload: the current entry's body as a text message. */
+static void text_payload(wa_job_t *j)
+{
+    const store_outbox_item_t *it = j->items[j->cur];
+    char opaque[48];
+    snprintf(opaque, sizeof(opaque), OPAQUE_PREFIX "%lld", (long long)it->message_id);
+    free(j->payload);
+    j->payload = wa_body_text(it->external_id, it->body, opaque);
+}
+static void on_out_listed(void *cbdata, int status, const store_attachment_list_t *l);
 
 static int64_t backoff_ms(int attempts, unsigned retry_after_s)
 {
@@ -648,6 +689,272 @@ static void on_sent(void *cbdata, const srv_outbound_res_t *res)
     settle(j, false);
 }
 
+/* ---- outbound media: upload, then a media message per attachment ---- */
+
+static void out_step(wa_job_t *j);
+
+/* The Cloud API's message type for a stored content type: what Meta accepts as image, audio or
+ * video, every other file as a document. */
+static const char *out_wa_type(const char *ct)
+{
+    static const char *const image[] = {"image/jpeg", "image/png", NULL};
+    static const char *const audio[] = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", NULL};
+    static const char *const video[] = {"video/mp4", "video/3gpp", NULL};
+    static const char *const *const lists[] = {image, audio, video};
+    static const char *const names[] = {"image", "audio", "video"};
+    for (size_t l = 0; l < 3; l++)
+        for (const char *const *t = lists[l]; *t != NULL; t++)
+            if (strcmp(ct, *t) == 0)
+                return names[l];
+    return "document";
+}
+
+/* A step failed with j->error: before anything was accepted the entry is retried or failed as a
+ * text would be; after, the rest is still sent but the accepted part is never sent again. */
+static void out_failed(wa_job_t *j, wa_send_result_t r, unsigned retry_after_s)
+{
+    const store_outbox_item_t *it = j->items[j->cur];
+    graph_outcome(j->w, j->error);
+    log_info(LOG_MOD, "message %lld step %zu attempt %d: %s", (long long)it->message_id, j->step,
+             it->attempts, j->error);
+    if (!j->accepted) {
+        j->retry_ms = r == WA_SEND_RETRY ? backoff_ms(it->attempts, retry_after_s) : -1;
+        settle(j, false);
+        return;
+    }
+    j->error[0] = '\0';
+    j->step++;
+    out_step(j);
+}
+
+static void on_out_external(void *cbdata, int status)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (status != 0) /* the settle still records the send */
+        log_warn(LOG_MOD, "could not store wamid %s (%d)", j->wamid, status);
+    j->step++;
+    out_step(j);
+}
+
+static void on_out_sent(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    const store_outbox_item_t *it = j->items[j->cur];
+    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, j->wamid,
+                                        sizeof(j->wamid), j->error, sizeof(j->error));
+    if (res->status == 0 && res->error[0] != '\0')
+        snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
+    if (r != WA_SEND_OK) {
+        out_failed(j, r, res->retry_after_s);
+        return;
+    }
+    j->error[0] = '\0';
+    graph_outcome(j->w, NULL);
+    if (!j->accepted) { /* the first accepted part: stored before anything else happens */
+        j->accepted = true;
+        if (store_desk_msg_set_external(j->w->store, it->message_id, j->wamid, on_out_external,
+                                        j) == 0)
+            return;
+    }
+    j->step++;
+    out_step(j);
+}
+
+/* POSTs j->payload as the current step. */
+static void out_post(wa_job_t *j)
+{
+    if (post_messages(j, on_out_sent) != 0) {
+        snprintf(j->error, sizeof(j->error), "the request could not be started");
+        out_failed(j, WA_SEND_RETRY, 0);
+    }
+}
+
+static void on_out_uploaded(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    const store_outbox_item_t *it = j->items[j->cur];
+    const wa_out_att_t *a = &j->out[j->step - (j->text_first ? 1 : 0)];
+    json_t *root = res->status == 200 ? json_loadb(res->body, res->len, 0, NULL) : NULL;
+    const char *media_id = json_string_value(json_object_get(root, "id"));
+    if (media_id == NULL || media_id[0] == '\0' || strlen(media_id) > WA_ID_MAX) {
+        char wamid[WA_ID_MAX + 1];
+        wa_send_result_t r =
+            wa_send_result(res->status == 200 ? 500 : res->status, res->body, res->len, wamid,
+                           sizeof(wamid), j->error, sizeof(j->error));
+        if (res->status == 0 && res->error[0] != '\0')
+            snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
+        else if (res->status == 200)
+            snprintf(j->error, sizeof(j->error), "the media upload returned no id");
+        json_decref(root);
+        out_failed(j, r, res->retry_after_s);
+        return;
+    }
+    char opaque[48] = "";
+    if (!j->accepted) /* statuses of the first accepted part find the message */
+        snprintf(opaque, sizeof(opaque), OPAQUE_PREFIX "%lld", (long long)it->message_id);
+    bool first = j->step == 0;
+    free(j->payload);
+    j->payload = wa_body_media(it->external_id, out_wa_type(a->type), media_id,
+                               first ? it->body : NULL, a->name, opaque[0] ? opaque : NULL);
+    json_decref(root);
+    out_post(j);
+}
+
+/* The attachment's bytes, read: POST /{phone-number-id}/media (multipart) with them. */
+static void out_upload(wa_job_t *j, const char *data, size_t len)
+{
+    const wa_out_att_t *a = &j->out[j->step - (j->text_first ? 1 : 0)];
+    const char *headers[] = {j->w->auth, NULL};
+    srv_outbound_part_t parts[] = {
+        {.name = "messaging_product", .data = "whatsapp", .len = 8},
+        {.name = "type", .data = a->type, .len = strlen(a->type)},
+        {.name = "file", .data = data, .len = len, .filename = a->name, .type = a->type},
+    };
+    srv_outbound_req_t req = {.method = "POST",
+                              .url = j->w->media_url,
+                              .headers = headers,
+                              .parts = parts,
+                              .n_parts = 3,
+                              .timeout_ms = 60000};
+    if (srv_outbound_request(j->w->http, &req, on_out_uploaded, j) != 0) {
+        snprintf(j->error, sizeof(j->error), "the upload could not be started");
+        out_failed(j, WA_SEND_RETRY, 0);
+    }
+}
+
+typedef struct st_out_read_t {
+    uv_fs_t fs;
+    uv_loop_t *loop;
+    wa_job_t *j;
+    uv_file fd;
+    char *data;
+    size_t len;
+    int err;
+} out_read_t;
+
+static void on_out_read_closed(uv_fs_t *fs)
+{
+    out_read_t *r = fs->data;
+    uv_fs_req_cleanup(fs);
+    wa_job_t *j = r->j;
+    if (job_alive(j)) {
+        if (r->err == 0) {
+            out_upload(j, r->data, r->len);
+        } else {
+            snprintf(j->error, sizeof(j->error), "the attachment could not be read: %s",
+                     uv_strerror(r->err));
+            out_failed(j, WA_SEND_REJECTED, 0);
+        }
+    }
+    free(r->data);
+    free(r);
+}
+
+static void out_read_close(out_read_t *r)
+{
+    r->fs.data = r;
+    if (uv_fs_close(r->loop, &r->fs, r->fd, on_out_read_closed) != 0) {
+        r->err = r->err != 0 ? r->err : -EIO;
+        r->fs.result = 0;
+        on_out_read_closed(&r->fs);
+    }
+}
+
+static void on_out_read(uv_fs_t *fs)
+{
+    out_read_t *r = fs->data;
+    ssize_t rc = fs->result;
+    uv_fs_req_cleanup(fs);
+    if (rc >= 0 && (size_t)rc != r->len)
+        rc = -EIO; /* the stored file is shorter than its row says */
+    r->err = rc < 0 ? (int)rc : 0;
+    out_read_close(r);
+}
+
+static void on_out_opened(uv_fs_t *fs)
+{
+    out_read_t *r = fs->data;
+    int rc = (int)fs->result;
+    uv_fs_req_cleanup(fs);
+    if (rc < 0) {
+        r->err = rc;
+        r->fs.result = 0;
+        on_out_read_closed(&r->fs);
+        return;
+    }
+    r->fd = rc;
+    r->fs.data = r;
+    uv_buf_t buf = uv_buf_init(r->data, (unsigned)r->len);
+    if (uv_fs_read(r->loop, &r->fs, r->fd, &buf, 1, 0, on_out_read) != 0) {
+        r->err = -EIO;
+        out_read_close(r);
+    }
+}
+
+/* The next step of the entry's media, or the settle after the last. */
+static void out_step(wa_job_t *j)
+{
+    if (j->step >= j->n_steps) {
+        settle(j, true);
+        return;
+    }
+    if (j->text_first && j->step == 0) {
+        text_payload(j);
+        out_post(j);
+        return;
+    }
+    const wa_out_att_t *a = &j->out[j->step - (j->text_first ? 1 : 0)];
+    out_read_t *r = xcalloc(1, sizeof(*r));
+    r->loop = j->w->loop;
+    r->j = j;
+    r->len = (size_t)a->size;
+    r->data = xmalloc(r->len + 1);
+    r->fs.data = r;
+    if (uv_fs_open(r->loop, &r->fs, a->path, O_RDONLY | O_CLOEXEC, 0, on_out_opened) != 0) {
+        r->err = -EIO;
+        r->fs.result = 0;
+        on_out_read_closed(&r->fs);
+    }
+}
+
+static void on_out_listed(void *cbdata, int status, const store_attachment_list_t *l)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    const store_outbox_item_t *it = j->items[j->cur];
+    if (status != 0) {
+        snprintf(j->error, sizeof(j->error), "the attachments could not be read (%d)", status);
+        j->retry_ms = backoff_ms(it->attempts, 0);
+        settle(j, false);
+        return;
+    }
+    if (l->count == 0) {
+        text_payload(j);
+        drain_send_text(j);
+        return;
+    }
+    out_clear(j);
+    j->out = xcalloc(l->count, sizeof(*j->out));
+    for (size_t i = 0; i < l->count; i++) {
+        wa_out_att_t *a = &j->out[j->n_out++];
+        a->path = srv_media_path(j->w->media, &l->items[i], false);
+        snprintf(a->type, sizeof(a->type), "%s", l->items[i].content_type);
+        snprintf(a->name, sizeof(a->name), "%s", l->items[i].name);
+        a->size = l->items[i].size;
+    }
+    const char *first = out_wa_type(j->out[0].type);
+    j->text_first = it->body[0] != '\0' && strcmp(first, "audio") == 0;
+    j->n_steps = j->n_out + (j->text_first ? 1 : 0);
+    out_step(j);
+}
+
 static void drain_next(wa_job_t *j)
 {
     wa_t *w = j->w;
@@ -663,20 +970,31 @@ static void drain_next(wa_job_t *j)
     const store_outbox_item_t *it = j->items[j->cur];
     j->error[0] = '\0';
     j->retry_ms = 0;
+    out_clear(j);
     if (it->sent_id[0] != '\0') { /* accepted by an earlier attempt: never again */
         settle(j, true);
         return;
     }
-    char opaque[48];
-    snprintf(opaque, sizeof(opaque), OPAQUE_PREFIX "%lld", (long long)it->message_id);
-    free(j->payload);
     if (strncmp(it->client_msg_id, SRV_WHATSAPP_TEMPLATE_PREFIX,
                 strlen(SRV_WHATSAPP_TEMPLATE_PREFIX)) == 0 &&
-        w->tpl_name[0] != '\0')
+        w->tpl_name[0] != '\0') {
+        char opaque[48];
+        snprintf(opaque, sizeof(opaque), OPAQUE_PREFIX "%lld", (long long)it->message_id);
+        free(j->payload);
         j->payload = wa_body_template(it->external_id, w->tpl_name, w->tpl_lang, opaque);
-    else /* an attachment (the media branch) goes here: POST /{phone-number-id}/media with the
-          * bytes, then wa_body_media() with the returned id */
-        j->payload = wa_body_text(it->external_id, it->body, opaque);
+    } else if (w->media != NULL && store_attachment_list(w->store, STORE_ATT_DESK, &it->message_id,
+                                                         1, on_out_listed, j) == 0) {
+        return; /* its attachments (if any) decide */
+    } else {
+        text_payload(j);
+    }
+    drain_send_text(j);
+}
+
+/* POSTs j->payload (a text or template) as the entry's one message. */
+static void drain_send_text(wa_job_t *j)
+{
+    const store_outbox_item_t *it = j->items[j->cur];
     if (post_messages(j, on_sent) != 0) {
         snprintf(j->error, sizeof(j->error), "the request could not be started");
         j->retry_ms = backoff_ms(it->attempts, 0);
@@ -766,87 +1084,96 @@ static void rating_send(wa_job_t *j)
         job_free(j);
 }
 
-/* ---- inbound media (the attachment store's hook) ---- */
+/* ---- inbound media: into the attachment store ---- */
 
-/* THE HOOK: the bytes of an inbound medium of desk message `message_id`, fetched from Meta.
- * Until the attachment store (issue 13, the media branch) takes them, they are written to a
- * private temporary file, named in the log; the attachment store replaces this body with its own
- * put (content hash, metadata row linked to the message). `bytes` is borrowed. */
-static void media_fetched(wa_t *w, int64_t message_id, const char *mime, const char *bytes,
-                          size_t len);
+static void on_tmp_unlinked(uv_fs_t *fs)
+{
+    uv_fs_req_cleanup(fs);
+    free(fs);
+}
 
-static void on_media_bytes(void *cbdata, const srv_outbound_res_t *res)
+/* Removes a temporary file we wrote (asynchronously; an error is only left behind). */
+static void tmp_unlink(uv_loop_t *loop, const char *path)
+{
+    uv_fs_t *fs = xmalloc(sizeof(*fs));
+    if (uv_fs_unlink(loop, fs, path, on_tmp_unlinked) != 0)
+        free(fs);
+}
+
+/* The end of an inbound medium's way: the desk message is stored with attachment `att_id`
+ * (> 0), or, if the medium could not be kept, with its text and `why` appended, so the webhook
+ * still lands and the attendant knows a file was sent. */
+static void media_inbound_done(wa_job_t *j, int64_t att_id, const char *why)
+{
+    json_t *ev = json_array_get(j->events, j->idx);
+    const srv_channel_host_t *h = j->w->ch.host;
+    char *body = NULL;
+    if (why != NULL) {
+        log_warn(LOG_MOD, "media of %s not stored: %s", ev_str(ev, "id"), why);
+        buf_t b = BUF_INIT;
+        buf_printf(&b, "%s\n(the %s could not be kept: %s)", ev_str(ev, "body"), ev_str(ev, "type"),
+                   why);
+        body = buf_steal(&b, NULL);
+    }
+    h->on_inbound(h->data, &j->w->ch, j->n[1], body != NULL ? body : ev_str(ev, "body"),
+                  ev_str(ev, "id"), att_id > 0 ? &att_id : NULL, att_id > 0 ? 1 : 0,
+                  on_inbound_done, j);
+    free(body);
+}
+
+static void on_media_stored(void *cbdata, int status, const store_attachment_t *att)
 {
     wa_job_t *j = cbdata;
     if (!job_alive(j))
         return;
-    if (res->status == 200)
-        media_fetched(j->w, j->n[0], j->mime, res->body, res->len);
+    if (status == 0)
+        media_inbound_done(j, att->id, NULL);
     else
-        log_warn(LOG_MOD, "media of message %lld not fetched: HTTP %d %s", (long long)j->n[0],
-                 res->status, res->error);
-    job_free(j);
+        media_inbound_done(j, 0,
+                           status == -EFBIG     ? "it is larger than the size limit"
+                           : status == -ENOTSUP ? "its file type is not allowed"
+                                                : "the attachment store failed");
 }
 
-static void on_media_meta(void *cbdata, const srv_outbound_res_t *res)
+/* The bytes are in the temporary file `path`: the store takes it (and removes it). */
+static void media_store(wa_job_t *j, const char *path)
 {
-    wa_job_t *j = cbdata;
-    if (!job_alive(j))
-        return;
-    json_t *root = res->status == 200 ? json_loadb(res->body, res->len, 0, NULL) : NULL;
-    const char *url = json_string_value(json_object_get(root, "url"));
-    const char *mime = json_string_value(json_object_get(root, "mime_type"));
-    if (mime != NULL && j->mime[0] == '\0')
-        snprintf(j->mime, sizeof(j->mime), "%s", mime);
-    const char *headers[] = {j->w->auth, NULL};
-    srv_outbound_req_t req = {.method = "GET",
-                              .url = url,
-                              .headers = headers,
-                              .timeout_ms = 60000,
-                              .max_bytes = MEDIA_MAX_BYTES,
-                              .follow = true};
-    if (url == NULL || srv_outbound_request(j->w->http, &req, on_media_bytes, j) != 0) {
-        log_warn(LOG_MOD, "media of message %lld: no URL (HTTP %d)", (long long)j->n[0],
-                 res->status);
-        job_free(j);
+    json_t *ev = json_array_get(j->events, j->idx);
+    char name[64];
+    const char *claimed = ev_str(ev, "filename");
+    if (claimed[0] == '\0') {
+        snprintf(name, sizeof(name), "whatsapp-%.40s", ev_str(ev, "type"));
+        claimed = name;
     }
-    json_decref(root);
-}
-
-static void media_fetch(wa_t *w, int64_t message_id, const char *media_id, const char *mime)
-{
-    if (strspn(media_id, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") !=
-        strlen(media_id)) {
-        log_warn(LOG_MOD, "media id of message %lld is not URL-safe: not fetched",
-                 (long long)message_id);
-        return;
+    srv_media_owner_t who = {.customer_id = j->n[1]};
+    if (srv_media_store_file(j->w->media, path, claimed, &who, on_media_stored, j) != 0) {
+        tmp_unlink(j->w->loop, path);
+        media_inbound_done(j, 0, "the attachment store failed");
     }
-    wa_job_t *j = job_new(w);
-    j->n[0] = message_id;
-    snprintf(j->mime, sizeof(j->mime), "%s", mime);
-    size_t n = strlen(w->graph) + strlen(media_id) + 1;
-    j->url = xmalloc(n);
-    snprintf(j->url, n, "%s%s", w->graph, media_id);
-    const char *headers[] = {w->auth, NULL};
-    srv_outbound_req_t req = {.method = "GET", .url = j->url, .headers = headers};
-    if (srv_outbound_request(w->http, &req, on_media_meta, j) != 0)
-        job_free(j);
 }
 
 typedef struct st_media_write_t {
     uv_fs_t fs;
+    uv_loop_t *loop;
+    wa_job_t *j;
     char *path;
     char *data;
     size_t len;
     uv_file fd;
+    int err; /* of the write, reported after the close */
 } media_write_t;
 
 static void media_write_end(media_write_t *m, int status)
 {
-    if (status < 0)
-        log_warn(LOG_MOD, "media file %s: %s", m->path, uv_strerror(status));
-    else
-        log_info(LOG_MOD, "media saved to %s (%zu bytes)", m->path, m->len);
+    wa_job_t *j = m->j;
+    if (status < 0 || j->w == NULL)
+        tmp_unlink(m->loop, m->path);
+    if (job_alive(j)) {
+        if (status < 0)
+            media_inbound_done(j, 0, "it could not be written to disk");
+        else
+            media_store(j, m->path);
+    }
     free(m->path);
     free(m->data);
     free(m);
@@ -857,51 +1184,137 @@ static void on_media_closed(uv_fs_t *fs)
     media_write_t *m = fs->data;
     int rc = (int)fs->result;
     uv_fs_req_cleanup(fs);
-    media_write_end(m, rc);
+    media_write_end(m, m->err < 0 ? m->err : rc);
+}
+
+/* Closes the file, then ends with m->err (or the close's error). */
+static void media_write_close(media_write_t *m)
+{
+    m->fs.data = m;
+    if (uv_fs_close(m->loop, &m->fs, m->fd, on_media_closed) != 0)
+        media_write_end(m, m->err < 0 ? m->err : -EIO);
 }
 
 static void on_media_written(uv_fs_t *fs)
 {
     media_write_t *m = fs->data;
-    int rc = (int)fs->result;
+    ssize_t rc = fs->result;
     uv_fs_req_cleanup(fs);
-    if (uv_fs_close(fs->loop, &m->fs, m->fd, on_media_closed) != 0 || rc < 0)
-        media_write_end(m, rc < 0 ? rc : 0);
+    if (rc >= 0 && (size_t)rc != m->len)
+        rc = -EIO; /* a regular file takes it whole, or the disk is full */
+    m->err = rc < 0 ? (int)rc : 0;
+    media_write_close(m);
 }
 
 static void on_media_opened(uv_fs_t *fs)
 {
     media_write_t *m = fs->data;
     int rc = (int)fs->result;
-    uv_loop_t *loop = fs->loop;
     uv_fs_req_cleanup(fs);
     if (rc < 0) {
         media_write_end(m, rc);
         return;
     }
     m->fd = rc;
+    m->fs.data = m;
     uv_buf_t buf = uv_buf_init(m->data, (unsigned)m->len);
-    if (uv_fs_write(loop, &m->fs, m->fd, &buf, 1, 0, on_media_written) != 0)
-        media_write_end(m, -EIO);
+    if (uv_fs_write(m->loop, &m->fs, m->fd, &buf, 1, 0, on_media_written) != 0) {
+        m->err = -EIO;
+        media_write_close(m);
+    }
 }
 
-static void media_fetched(wa_t *w, int64_t message_id, const char *mime, const char *bytes,
-                          size_t len)
+/* The bytes of the inbound medium, fetched from Meta (borrowed): into a private temporary file
+ * under the store's tmp/, then srv_media_store_file (type from the bytes, the limits). */
+static void media_fetched(wa_job_t *j, const char *bytes, size_t len)
 {
-    const char *tmp = getenv("TMPDIR");
     media_write_t *m = xcalloc(1, sizeof(*m));
-    size_t n = strlen(tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp") + 64;
-    m->path = xmalloc(n);
-    snprintf(m->path, n, "%s/sioc-whatsapp-%lld.media", tmp != NULL && tmp[0] ? tmp : "/tmp",
-             (long long)message_id);
+    uint8_t rnd[12];
+    char hex[sizeof(rnd) * 2 + 1];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    buf_t b = BUF_INIT;
+    buf_printf(&b, "%s/tmp/wa-%s", srv_media_dir(j->w->media), hex);
+    m->path = buf_steal(&b, NULL);
+    m->loop = j->w->loop;
+    m->j = j;
     m->data = xmalloc(len + 1);
     memcpy(m->data, bytes, len);
     m->len = len;
     m->fs.data = m;
-    log_info(LOG_MOD, "media of message %lld: %s, %zu bytes", (long long)message_id, mime, len);
-    if (uv_fs_open(w->loop, &m->fs, m->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600,
-                   on_media_opened) != 0)
-        media_write_end(m, -EIO);
+    if (uv_fs_open(m->loop, &m->fs, m->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600,
+                   on_media_opened) != 0) {
+        m->j = NULL;
+        free(m->path);
+        free(m->data);
+        free(m);
+        media_inbound_done(j, 0, "it could not be written to disk");
+    }
+}
+
+static void on_media_bytes(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (res->status == 200) {
+        media_fetched(j, res->body, res->len);
+        return;
+    }
+    char why[160];
+    if (res->status == 0 && strcmp(res->error, "too large") == 0)
+        snprintf(why, sizeof(why), "it is larger than %d MiB", MEDIA_MAX_BYTES >> 20);
+    else
+        snprintf(why, sizeof(why), "Meta's media server answered %d %.100s", res->status,
+                 res->error);
+    media_inbound_done(j, 0, why);
+}
+
+static void on_media_meta(void *cbdata, const srv_outbound_res_t *res)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    json_t *root = res->status == 200 ? json_loadb(res->body, res->len, 0, NULL) : NULL;
+    const char *url = json_string_value(json_object_get(root, "url"));
+    const char *headers[] = {j->w->auth, NULL};
+    srv_outbound_req_t req = {.method = "GET",
+                              .url = url,
+                              .headers = headers,
+                              .timeout_ms = 60000,
+                              .max_bytes = MEDIA_MAX_BYTES,
+                              .follow = true};
+    if (url == NULL || srv_outbound_request(j->w->http, &req, on_media_bytes, j) != 0) {
+        char why[64];
+        snprintf(why, sizeof(why), "Meta gave no media URL (HTTP %d)", res->status);
+        media_inbound_done(j, 0, why);
+    }
+    json_decref(root);
+}
+
+/* An inbound medium of customer `customer_id` (the processing job's event): GET /{media-id}
+ * for its URL, then the bytes with the token, then the attachment store, then the desk. */
+static void media_fetch(wa_job_t *j, int64_t customer_id)
+{
+    json_t *ev = json_array_get(j->events, j->idx);
+    const char *media_id = ev_str(ev, "media");
+    j->n[1] = customer_id;
+    free(j->url);
+    size_t n = strlen(j->w->graph) + strlen(media_id) + 1;
+    j->url = xmalloc(n);
+    snprintf(j->url, n, "%s%s", j->w->graph, media_id);
+    const char *headers[] = {j->w->auth, NULL};
+    srv_outbound_req_t req = {.method = "GET", .url = j->url, .headers = headers};
+    if (strspn(media_id, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-") !=
+        strlen(media_id))
+        media_inbound_done(j, 0, "its media id is not URL-safe");
+    else if (srv_outbound_request(j->w->http, &req, on_media_meta, j) != 0)
+        media_inbound_done(j, 0, "the request could not be started");
+}
+
+void srv_whatsapp_set_media(srv_channel_t *wa, srv_media_t *media)
+{
+    W(wa)->media = media;
 }
 
 /* ---- the vtable ---- */
@@ -1028,6 +1441,7 @@ static void wa_free(srv_channel_t *ch)
     free(w->auth);
     free(w->graph);
     free(w->messages_url);
+    free(w->media_url);
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, on_timer_closed);
 }
@@ -1101,6 +1515,8 @@ int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
     w->graph = buf_steal(&b, NULL);
     buf_printf(&b, "%s%s/messages", w->graph, conf->whatsapp_phone_number_id);
     w->messages_url = buf_steal(&b, NULL);
+    buf_printf(&b, "%s%s/media", w->graph, conf->whatsapp_phone_number_id);
+    w->media_url = buf_steal(&b, NULL);
     if (conf->whatsapp_template != NULL) {
         const char *colon = strchr(conf->whatsapp_template, ':');
         size_t nl = colon != NULL ? (size_t)(colon - conf->whatsapp_template)

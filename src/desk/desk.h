@@ -33,6 +33,7 @@
 #include "socketio/socketio.h"
 #include "src/chat/chat.h"
 #include "src/core/core.h"
+#include "src/media/media.h"
 #include "storage/desk.h"
 
 typedef struct st_srv_desk_t srv_desk_t;
@@ -55,6 +56,9 @@ void srv_desk_start(srv_desk_t *desk);
 /** The HMAC key of the widget's visitor tokens (borrowed, valid while the desk lives) and its
  * length, for services that accept visitors (the attachment store). */
 const uint8_t *srv_desk_visitor_key(const srv_desk_t *desk, size_t *len);
+/** The attachment store the channels put inbound media in and send outbound media from
+ * (borrowed, outlives the desk; NULL: channels carry text only). */
+void srv_desk_set_media(srv_desk_t *desk, srv_media_t *media);
 
 /** Frees the desk (NULL is a no-op): stops its timer, orphans the work in flight (whose storage
  * callbacks then only free). Call before srv_chat_free and store_close. */

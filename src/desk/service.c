@@ -184,7 +184,8 @@ static void on_inbound_stored(void *cbdata, int status, const store_desk_msg_t *
     }
     for (size_t i = 0; i < json_array_size(op->body) && n < STORE_MAX_ATTACH; i++)
         ids[n++] = json_integer_value(json_array_get(op->body, i));
-    desk_attach(op->desk, m, svc, 0, op->n[0], ids, n, on_inbound_attached, op);
+    /* a redelivered message keeps the attachments it was stored with */
+    desk_attach(op->desk, m, svc, 0, op->n[0], ids, m->duplicate ? 0 : n, on_inbound_attached, op);
 }
 
 /* The attachments are the customer's own (or there are none): store the message. */
@@ -615,6 +616,12 @@ const uint8_t *srv_desk_visitor_key(const srv_desk_t *desk, size_t *len)
 {
     *len = sizeof(desk->visitor_key);
     return desk->visitor_key;
+}
+
+void srv_desk_set_media(srv_desk_t *desk, srv_media_t *media)
+{
+    if (desk->whatsapp != NULL)
+        srv_whatsapp_set_media(desk->whatsapp, media);
 }
 
 void srv_desk_free(srv_desk_t *desk)

@@ -40,8 +40,9 @@ struct st_xfer_t {
     xfer_t *prev, *next;
     CURL *easy;
     struct curl_slist *headers;
-    char *body; /* the request body (owned: curl does not copy POSTFIELDS) */
-    buf_t res;  /* the response body */
+    curl_mime *mime; /* a multipart body (NULL if none) */
+    char *body;      /* the request body (owned: curl does not copy POSTFIELDS) */
+    buf_t res;       /* the response body */
     size_t max_bytes;
     bool too_large;
     char errbuf[CURL_ERROR_SIZE];
@@ -75,6 +76,7 @@ static void xfer_free(xfer_t *x)
 {
     curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->headers);
+    curl_mime_free(x->mime);
     free(x->body);
     buf_dispose(&x->res);
     free(x);
@@ -275,7 +277,21 @@ int srv_outbound_request(srv_outbound_t *c, const srv_outbound_req_t *req, srv_o
     }
     for (const char *const *h = req->headers; h != NULL && *h != NULL; h++)
         x->headers = curl_slist_append(x->headers, *h);
-    if (strcmp(req->method, "GET") != 0) {
+    if (req->n_parts > 0) { /* curl_mime_data copies, so the caller's bytes may go */
+        x->mime = curl_mime_init(e);
+        for (size_t i = 0; i < req->n_parts; i++) {
+            const srv_outbound_part_t *p = &req->parts[i];
+            curl_mimepart *mp = curl_mime_addpart(x->mime);
+            curl_mime_name(mp, p->name);
+            curl_mime_data(mp, p->data, p->len);
+            if (p->filename != NULL)
+                curl_mime_filename(mp, p->filename);
+            if (p->type != NULL)
+                curl_mime_type(mp, p->type);
+        }
+        curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+        x->headers = curl_slist_append(x->headers, "Expect:");
+    } else if (strcmp(req->method, "GET") != 0) {
         x->body = xmalloc(req->body_len + 1);
         if (req->body_len > 0)
             memcpy(x->body, req->body, req->body_len);

@@ -21,6 +21,16 @@
 
 typedef struct st_srv_outbound_t srv_outbound_t;
 
+/** One part of a multipart/form-data body (srv_outbound_req_t.parts): a plain field when
+ * `filename` is NULL, else a file part with that name and `type` (NULL: curl's default). */
+typedef struct st_srv_outbound_part_t {
+    const char *name;
+    const char *data;
+    size_t len;
+    const char *filename;
+    const char *type;
+} srv_outbound_part_t;
+
 /** One request. Everything is copied by srv_outbound_request(). */
 typedef struct st_srv_outbound_req_t {
     const char *method;         /* "GET", "POST" */
@@ -31,6 +41,9 @@ typedef struct st_srv_outbound_req_t {
     unsigned timeout_ms; /* whole transfer; 0: 30 s */
     size_t max_bytes;    /* response body bound; 0: 1 MiB. Larger: status 0, "too large" */
     bool follow;         /* follow up to 3 redirects (http/https only) */
+    /* a multipart/form-data POST body instead of `body` (curl_mime, data copied) */
+    const srv_outbound_part_t *parts;
+    size_t n_parts;
 } srv_outbound_req_t;
 
 /** What came back. `status` is the HTTP status, or 0 if no response arrived (then `error` says

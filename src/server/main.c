@@ -140,6 +140,7 @@ static int setup_app(app_t *app)
     if (app->desk == NULL || srv_desk_register_routes(app->desk, app->http) != 0)
         return -1;
     srv_desk_start(app->desk);
+    srv_desk_set_media(app->desk, app->media); /* WhatsApp's inbound and outbound media */
     {
         size_t ukl, vkl;
         const uint8_t *uk = srv_chat_jwt_key(app->chat, &ukl);

@@ -42,6 +42,29 @@ function readBody(req) {
   });
 }
 
+/** The parts of a multipart/form-data body: [{name, filename?, type?, data: Buffer}]. */
+function parseMultipart(body, contentType) {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!/^multipart\/form-data/i.test(contentType) || !m) return [];
+  const sep = Buffer.from(`--${m[1] ?? m[2]}`);
+  const parts = [];
+  let at = body.indexOf(sep);
+  while (at >= 0) {
+    const start = at + sep.length;
+    if (body.subarray(start, start + 2).toString() === "--") break;
+    const next = body.indexOf(sep, start);
+    if (next < 0) break;
+    const chunk = body.subarray(start + 2, next - 2); // after CRLF, before CRLF--boundary
+    const headEnd = chunk.indexOf("\r\n\r\n");
+    const head = chunk.subarray(0, headEnd).toString("latin1");
+    const disp = /content-disposition:[^\r\n]*?; name="([^"]*)"(?:; filename="([^"]*)")?/i.exec(head);
+    const type = /content-type:\s*([^\r\n]+)/i.exec(head)?.[1];
+    if (disp) parts.push({ name: disp[1], filename: disp[2], type, data: Buffer.from(chunk.subarray(headEnd + 4)) });
+    at = next;
+  }
+  return parts;
+}
+
 /** Starts the simulated Graph API; resolves {url, sent, media, fail, hold, release, close, ...}. */
 export async function startMeta({ token = TOKEN, phoneNumberId = PHONE_NUMBER_ID } = {}) {
   const meta = {
@@ -50,12 +73,18 @@ export async function startMeta({ token = TOKEN, phoneNumberId = PHONE_NUMBER_ID
     failures: [], // queued: {status, code, message}
     held: null, // a promise sends wait on
     media: new Map(), // media id -> {bytes, mime}
-    uploads: [],
+    uploads: [], // media ids of accepted uploads
+    uploaded: [], // accepted uploads: {id, bytes, mime, type, filename, product}
+    uploadAttempts: 0, // every POST to /media
+    uploadFailures: [], // queued like failures, for /media
     requests: [], // every request: {method, path, auth}
   };
   let releaseHold = null;
   meta.fail = (n, status = 500, code = status === 429 ? 130429 : 131000, message = status === 429 ? "Rate limit hit" : "Something went wrong") => {
     for (let i = 0; i < n; i++) meta.failures.push({ status, code, message });
+  };
+  meta.failUpload = (n, status = 500, code = 131000, message = "Something went wrong") => {
+    for (let i = 0; i < n; i++) meta.uploadFailures.push({ status, code, message });
   };
   meta.hold = () => {
     meta.held = new Promise((r) => (releaseHold = r));
@@ -102,8 +131,19 @@ export async function startMeta({ token = TOKEN, phoneNumberId = PHONE_NUMBER_ID
       return res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: msg.to, wa_id: msg.to }], messages: [{ id }] }));
     }
     if (parts.length === 3 && parts[1] === phoneNumberId && parts[2] === "media" && req.method === "POST") {
-      const id = meta.addMedia(body, req.headers["content-type"] ?? "application/octet-stream");
+      meta.uploadAttempts++;
+      const f = meta.uploadFailures.shift();
+      if (f) return graphError(res, f.status, f.code, f.message);
+      // multipart/form-data as Meta takes it: messaging_product, type, file
+      const form = parseMultipart(body, req.headers["content-type"] ?? "");
+      const file = form.find((p) => p.name === "file" && p.filename !== undefined);
+      const product = form.find((p) => p.name === "messaging_product")?.data.toString();
+      if (!file || product !== "whatsapp")
+        return graphError(res, 400, 100, "(#100) The parameter file and messaging_product=whatsapp are required", "OAuthException");
+      const mime = form.find((p) => p.name === "type")?.data.toString() ?? file.type;
+      const id = meta.addMedia(file.data, mime);
       meta.uploads.push(id);
+      meta.uploaded.push({ id, bytes: file.data, mime, type: file.type, filename: file.filename, product });
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(JSON.stringify({ id }));
     }
