@@ -654,13 +654,30 @@ static void settle(wa_job_t *j, bool ok)
     }
 }
 
+/* Reads a send's answer into j->wamid / j->error (a transport failure says so). */
+static wa_send_result_t job_send_result(wa_job_t *j, const srv_outbound_res_t *res)
+{
+    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, j->wamid,
+                                        sizeof(j->wamid), j->error, sizeof(j->error));
+    if (res->status == 0 && res->error[0] != '\0')
+        snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
+    return r;
+}
+
+/* The wamid of an accepted send is stored (or could not be: the settle still records the send,
+ * so the entry is never sent again). */
+static void log_wamid_store(const wa_job_t *j, int status)
+{
+    if (status != 0)
+        log_warn(LOG_MOD, "could not store wamid %s (%d)", j->wamid, status);
+}
+
 static void on_wamid_stored(void *cbdata, int status)
 {
     wa_job_t *j = cbdata;
     if (!job_alive(j))
         return;
-    if (status != 0) /* the settle still records the send: the entry is never sent again */
-        log_warn(LOG_MOD, "could not store wamid %s (%d)", j->wamid, status);
+    log_wamid_store(j, status);
     settle(j, true);
 }
 
@@ -670,10 +687,7 @@ static void on_sent(void *cbdata, const srv_outbound_res_t *res)
     if (!job_alive(j))
         return;
     const store_outbox_item_t *it = j->items[j->cur];
-    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, j->wamid,
-                                        sizeof(j->wamid), j->error, sizeof(j->error));
-    if (res->status == 0 && res->error[0] != '\0')
-        snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
+    wa_send_result_t r = job_send_result(j, res);
     if (r == WA_SEND_OK) {
         j->error[0] = '\0';
         graph_outcome(j->w, NULL);
@@ -732,8 +746,7 @@ static void on_out_external(void *cbdata, int status)
     wa_job_t *j = cbdata;
     if (!job_alive(j))
         return;
-    if (status != 0) /* the settle still records the send */
-        log_warn(LOG_MOD, "could not store wamid %s (%d)", j->wamid, status);
+    log_wamid_store(j, status);
     j->step++;
     out_step(j);
 }
@@ -744,10 +757,7 @@ static void on_out_sent(void *cbdata, const srv_outbound_res_t *res)
     if (!job_alive(j))
         return;
     const store_outbox_item_t *it = j->items[j->cur];
-    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, j->wamid,
-                                        sizeof(j->wamid), j->error, sizeof(j->error));
-    if (res->status == 0 && res->error[0] != '\0')
-        snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
+    wa_send_result_t r = job_send_result(j, res);
     if (r != WA_SEND_OK) {
         out_failed(j, r, res->retry_after_s);
         return;
