@@ -31,9 +31,18 @@
  * and message:status to the staff, with the error.
  *
  * The rating request after a finish goes out as an interactive list (within the window only,
- * outside it Meta would refuse it), directly, with two more tries. Inbound media (image, audio,
- * video, document, sticker) are fetched (GET /{media-id} for the URL, then the bytes with the
- * token) and handed to media_fetched(), the hook where the attachment store plugs in.
+ * outside it Meta would refuse it), directly, with two more tries.
+ *
+ * Media. Inbound (image, audio, video, document, sticker): GET /{media-id} for the URL, then the
+ * bytes with the token into a private temporary file, then srv_media_store_file (type from the
+ * bytes, the configured limits; owner: the customer), and the desk message carries the
+ * attachment; a file that cannot be kept (too large, refused type, Meta's error) leaves the text
+ * with a note why, so the message still lands. Outbound: a message with attachments is sent as
+ * steps of one outbox entry: its text (if any) as a text message, then per attachment an upload
+ * (multipart POST /{phone-number-id}/media) and an image / audio / video / document message with
+ * the returned media id. The first accepted step's wamid is stored before anything else; after
+ * it, a failing step is logged and skipped, never retried from the start (that would resend what
+ * Meta already accepted).
  *
  * Lifetimes: every piece of work is a job in a list; srv_channel_free orphans them (their
  * storage and HTTP callbacks then only free), cancels the HTTP requests and closes the timer,
