@@ -543,6 +543,19 @@ static void webhook_post(wa_t *w, h2o_req_t *req)
     }
 }
 
+/* The verification's state is written (or not: the challenge is answered anyway, the token was
+ * right). */
+static void on_verified_written(void *cbdata, int status, const store_channel_state_t *st)
+{
+    wa_job_t *j = cbdata;
+    on_state_written(NULL, status, st);
+    if (j->req != NULL)
+        srv_http_send(j->req, 200, "text/plain; charset=utf-8", "no-store", j->body,
+                      strlen(j->body));
+    if (job_alive(j))
+        job_free(j);
+}
+
 static void webhook_verify(wa_t *w, h2o_req_t *req)
 {
     char mode[32], token[256], challenge[256];
@@ -565,10 +578,16 @@ static void webhook_verify(wa_t *w, h2o_req_t *req)
         send_json_error(req, 403, "verify_token_invalid", "hub.verify_token does not match");
         return;
     }
-    store_channel_update_t u = {.enabled = -1, .verified = true};
-    state_note(w, &u);
     log_info(LOG_MOD, "webhook verified");
-    srv_http_send(req, 200, "text/plain; charset=utf-8", "no-store", challenge, (size_t)nc);
+    /* answered once the state is written, so the admin page read after it says verified */
+    wa_job_t *j = job_new(w);
+    j->req = req;
+    j->req_slot = h2o_mem_alloc_shared(&req->pool, sizeof(*j->req_slot), on_req_dispose);
+    *j->req_slot = j;
+    j->body = xstrndup(challenge, (size_t)nc);
+    store_channel_update_t u = {.enabled = -1, .verified = true};
+    if (store_channel_state_set(w->store, CHANNEL, &u, on_verified_written, j) != 0)
+        on_verified_written(j, -EIO, NULL);
 }
 
 static int on_webhook(h2o_req_t *req, void *data)
