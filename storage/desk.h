@@ -79,6 +79,10 @@ typedef struct st_store_service_t {
     const char *customer_email;       /* never NULL */
     const char *customer_external_id; /* the customer's id on the channel (a WhatsApp wa_id) */
     int64_t last_inbound_at;          /* ms of the customer's latest message in it, 0 = none */
+    /* the newest message (the inbox's preview), read by store_desk_service_get / _list only:
+     * NULL in the results of writes (and when the service has no message) */
+    const char *last_body;
+    store_desk_dir_t last_direction;
     /* set by store_desk_inbound(): this message opened the service */
     bool opened;
     /* set by store_desk_assign(): who had it before (0 = the queue) */

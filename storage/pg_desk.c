@@ -27,6 +27,11 @@
       ".rating_comment, " p ".rated_at, " p ".last_seq, k.name, k.email, " p ".last_inbound_at,"   \
       " k.external_id"
 #define SVC_N 20
+/* the newest message of service p, for get and list (read_last) */
+#define SVC_LAST(p)                                                                                \
+    "(SELECT m.body FROM desk_messages m WHERE m.service_id = " p ".id AND m.seq = " p             \
+    ".last_seq), (SELECT m.direction FROM desk_messages m WHERE m.service_id = " p ".id"           \
+    " AND m.seq = " p ".last_seq)"
 #define DMSG(p)                                                                                    \
     p ".id, " p ".service_id, " p ".seq, " p ".direction, " p ".author_id, " p ".body, " p         \
       ".client_msg_id, " p ".created_at, " p ".state, " p ".state_at"
@@ -128,20 +133,21 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "   rating_comment = COALESCE($4::text, ''), rated_at = $5::bigint"
         "   WHERE id = $1::bigint AND customer_id = $2::bigint AND status = 'finished'"
         "   AND rating IS NULL RETURNING *)" SVC_RESULT("NULL FROM o LEFT JOIN u ON true"),
-    [STORE_OP_DESK_SERVICE_GET] = "SELECT u.status, " SVC("u") ", NULL FROM desk_services u" KJOIN(
-        "u") " WHERE u.id = $1::bigint",
-    [STORE_OP_DESK_SERVICE_LIST] = "SELECT " SVC("s") " FROM desk_services s" KJOIN(
-        "s") " WHERE ($1::int = 0 OR s.status = CASE $1::int WHEN 1 THEN 'open'"
-             " ELSE 'finished' END) AND ($2::bigint = 0 OR ($2::bigint < 0"
-             " AND s.attendant_id IS NULL) OR s.attendant_id = $2::bigint)"
-             " AND ($3::bigint = 0 OR s.attendant_id = $3::bigint"
-             " OR (s.attendant_id IS NULL AND s.status = 'open'))"
-             " AND ($4::bigint = 0 OR s.customer_id = $4::bigint)"
-             " AND ($5::bigint = 0 OR s.created_at >= $5::bigint)"
-             " AND ($6::bigint = 0 OR s.created_at < $6::bigint)"
-             " AND ($7::bigint = 0 OR s.id < $7::bigint)"
-             " AND ($9::text IS NULL OR s.channel = $9::text)"
-             " ORDER BY s.id DESC LIMIT $8::bigint",
+    [STORE_OP_DESK_SERVICE_GET] = "SELECT u.status, " SVC("u") ", NULL, " SVC_LAST(
+        "u") " FROM desk_services u" KJOIN("u") " WHERE u.id = $1::bigint",
+    [STORE_OP_DESK_SERVICE_LIST] =
+        "SELECT " SVC("s") ", " SVC_LAST("s") " FROM desk_services s" KJOIN(
+            "s") " WHERE ($1::int = 0 OR s.status = CASE $1::int WHEN 1 THEN 'open'"
+                 " ELSE 'finished' END) AND ($2::bigint = 0 OR ($2::bigint < 0"
+                 " AND s.attendant_id IS NULL) OR s.attendant_id = $2::bigint)"
+                 " AND ($3::bigint = 0 OR s.attendant_id = $3::bigint"
+                 " OR (s.attendant_id IS NULL AND s.status = 'open'))"
+                 " AND ($4::bigint = 0 OR s.customer_id = $4::bigint)"
+                 " AND ($5::bigint = 0 OR s.created_at >= $5::bigint)"
+                 " AND ($6::bigint = 0 OR s.created_at < $6::bigint)"
+                 " AND ($7::bigint = 0 OR s.id < $7::bigint)"
+                 " AND ($9::text IS NULL OR s.channel = $9::text)"
+                 " ORDER BY s.id DESC LIMIT $8::bigint",
     [STORE_OP_DESK_MESSAGES] =
         "SELECT " DMSG("m") " FROM desk_messages m"
                             " WHERE m.service_id = $1::bigint AND m.seq > $2::bigint"
@@ -346,6 +352,16 @@ static void read_service(store_req_t *r, const PGresult *res, int row, int c, st
     s->customer_email = TEXT(row, c + 17);
     s->last_inbound_at = INT(row, c + 18);
     s->customer_external_id = TEXT(row, c + 19);
+    s->last_body = NULL;
+    s->last_direction = STORE_DESK_IN;
+}
+
+/* The SVC_LAST columns at c. */
+static void read_last(store_req_t *r, const PGresult *res, int row, int c, store_service_t *s)
+{
+    s->last_body = PQgetisnull(res, row, c) ? NULL : TEXT(row, c);
+    s->last_direction =
+        strcmp(PQgetvalue(res, row, c + 1), "out") == 0 ? STORE_DESK_OUT : STORE_DESK_IN;
 }
 
 static void read_dmsg(store_req_t *r, const PGresult *res, int row, int c, store_desk_msg_t *m)
@@ -407,6 +423,8 @@ static int service_result(store_req_t *r, const PGresult *res, int n)
     }
     read_service(r, res, 0, 1, &r->res.service);
     r->res.service.previous_attendant_id = INT(0, 1 + SVC_N);
+    if (r->op == STORE_OP_DESK_SERVICE_GET)
+        read_last(r, res, 0, 2 + SVC_N, &r->res.service);
     return 0;
 }
 
@@ -438,8 +456,11 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
     case STORE_OP_DESK_IDLE_CLOSE:
     case STORE_OP_DESK_SERVICE_LIST: {
         store_service_t *s = rows(r, n, sizeof(*s));
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             read_service(r, res, i, 0, &s[i]);
+            if (r->op == STORE_OP_DESK_SERVICE_LIST)
+                read_last(r, res, i, SVC_N, &s[i]);
+        }
         r->res.services.items = s;
         r->res.services.count = (size_t)n;
         return 0;

@@ -15,6 +15,11 @@
     " s.rating, s.rating_comment, s.rated_at, s.last_seq, k.name, k.email, s.last_inbound_at,"     \
     " k.external_id"                                                                               \
     " FROM desk_services s JOIN desk_customers k ON k.id = s.customer_id"
+/* the newest message, for get and list (SVC_LAST_COLS then SVC_COLS' FROM) */
+#define SVC_LAST_COLS                                                                              \
+    "(SELECT m.body FROM desk_messages m WHERE m.service_id = s.id AND m.seq = s.last_seq),"       \
+    " (SELECT m.direction FROM desk_messages m WHERE m.service_id = s.id AND m.seq = "             \
+    "s.last_seq), "
 #define DMSG_COLS                                                                                  \
     "id, service_id, seq, direction, author_id, body, client_msg_id, created_at, state, state_at"
 #define CUST_COLS "id, channel, external_id, name, email, created_at"
@@ -33,30 +38,48 @@ static const char *col_raw(sqlite3_stmt *st, int i)
     return t != NULL ? (const char *)t : "";
 }
 
+/* The SVC_COLS of a row from column c on. */
+static void read_service_at(store_arena_t *a, sqlite3_stmt *st, int c, store_service_t *s)
+{
+    s->id = col_int(st, c);
+    s->customer_id = col_int(st, c + 1);
+    s->channel = store__sqlite_col_text(a, st, c + 2);
+    s->status =
+        strcmp(col_raw(st, c + 3), "finished") == 0 ? STORE_SERVICE_FINISHED : STORE_SERVICE_OPEN;
+    s->attendant_id = col_int(st, c + 4);
+    s->created_at = col_int(st, c + 5);
+    s->assigned_at = col_int(st, c + 6);
+    s->first_response_at = col_int(st, c + 7);
+    s->last_activity_at = col_int(st, c + 8);
+    s->finished_at = col_int(st, c + 9);
+    s->finished_by = col_int(st, c + 10);
+    s->finish_reason = store__sqlite_col_text(a, st, c + 11);
+    s->rating = (int)col_int(st, c + 12);
+    s->rating_comment = store__sqlite_col_text(a, st, c + 13);
+    s->rated_at = col_int(st, c + 14);
+    s->last_seq = col_int(st, c + 15);
+    s->customer_name = store__sqlite_col_text(a, st, c + 16);
+    s->customer_email = store__sqlite_col_text(a, st, c + 17);
+    s->last_inbound_at = col_int(st, c + 18);
+    s->customer_external_id = store__sqlite_col_text(a, st, c + 19);
+}
+
 static void read_service(store_arena_t *a, sqlite3_stmt *st, void *out)
 {
     store_service_t *s = out;
-    s->id = col_int(st, 0);
-    s->customer_id = col_int(st, 1);
-    s->channel = store__sqlite_col_text(a, st, 2);
-    s->status =
-        strcmp(col_raw(st, 3), "finished") == 0 ? STORE_SERVICE_FINISHED : STORE_SERVICE_OPEN;
-    s->attendant_id = col_int(st, 4);
-    s->created_at = col_int(st, 5);
-    s->assigned_at = col_int(st, 6);
-    s->first_response_at = col_int(st, 7);
-    s->last_activity_at = col_int(st, 8);
-    s->finished_at = col_int(st, 9);
-    s->finished_by = col_int(st, 10);
-    s->finish_reason = store__sqlite_col_text(a, st, 11);
-    s->rating = (int)col_int(st, 12);
-    s->rating_comment = store__sqlite_col_text(a, st, 13);
-    s->rated_at = col_int(st, 14);
-    s->last_seq = col_int(st, 15);
-    s->customer_name = store__sqlite_col_text(a, st, 16);
-    s->customer_email = store__sqlite_col_text(a, st, 17);
-    s->last_inbound_at = col_int(st, 18);
-    s->customer_external_id = store__sqlite_col_text(a, st, 19);
+    read_service_at(a, st, 0, s);
+    s->last_body = NULL;
+    s->last_direction = STORE_DESK_IN;
+}
+
+/* A row of SVC_LAST_COLS then SVC_COLS. */
+static void read_service_last(store_arena_t *a, sqlite3_stmt *st, void *out)
+{
+    store_service_t *s = out;
+    bool has = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    s->last_body = has ? store__sqlite_col_text(a, st, 0) : NULL;
+    s->last_direction = strcmp(col_raw(st, 1), "out") == 0 ? STORE_DESK_OUT : STORE_DESK_IN;
+    read_service_at(a, st, 2, s);
 }
 
 static void read_dmsg(store_arena_t *a, sqlite3_stmt *st, void *out)
@@ -325,13 +348,15 @@ static int rate(sqlite_be_t *be, store_req_t *r)
 
 static int service_get(sqlite_be_t *be, store_req_t *r)
 {
-    return service_read(be, r, r->a[0], &r->res.service);
+    static const char sql[] = "SELECT " SVC_LAST_COLS SVC_COLS " WHERE s.id = ?";
+    return store__sqlite_one(be, r, sql, "i", I(r->a[0]), NULL, read_service_last, &r->res.service);
 }
 
 static int service_list(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] =
-        "SELECT " SVC_COLS " WHERE (?1 = 0 OR s.status = CASE ?1 WHEN 1 THEN 'open' ELSE"
+        "SELECT " SVC_LAST_COLS SVC_COLS
+        " WHERE (?1 = 0 OR s.status = CASE ?1 WHEN 1 THEN 'open' ELSE"
         " 'finished' END) AND (?2 = 0 OR (?2 < 0 AND s.attendant_id IS NULL)"
         " OR s.attendant_id = ?2) AND (?3 = 0 OR s.attendant_id = ?3"
         " OR (s.attendant_id IS NULL AND s.status = 'open')) AND (?4 = 0 OR s.customer_id = ?4)"
@@ -340,11 +365,12 @@ static int service_list(sqlite_be_t *be, store_req_t *r)
         " ORDER BY s.id DESC LIMIT ?8";
     const int64_t *f = r->ids;
     store_service_list_t *l = &r->res.services;
-    return store__sqlite_many(
-        be, r, sql, "iiiiiiiis",
-        I(f[DESK_F_STATUS], f[DESK_F_ATTENDANT], f[DESK_F_VISIBLE], f[DESK_F_CUSTOMER],
-          f[DESK_F_FROM], f[DESK_F_TO], f[DESK_F_BEFORE], f[DESK_F_LIMIT]),
-        S(r->s[0]), read_service, sizeof(store_service_t), (const void **)&l->items, &l->count);
+    return store__sqlite_many(be, r, sql, "iiiiiiiis",
+                              I(f[DESK_F_STATUS], f[DESK_F_ATTENDANT], f[DESK_F_VISIBLE],
+                                f[DESK_F_CUSTOMER], f[DESK_F_FROM], f[DESK_F_TO], f[DESK_F_BEFORE],
+                                f[DESK_F_LIMIT]),
+                              S(r->s[0]), read_service_last, sizeof(store_service_t),
+                              (const void **)&l->items, &l->count);
 }
 
 static int msg_rows(sqlite_be_t *be, store_req_t *r, const char *sql)

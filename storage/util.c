@@ -193,7 +193,7 @@ store_service_t *store_service_dup(const store_service_t *s)
 {
     size_t extra = str_size(s->channel) + str_size(s->finish_reason) + str_size(s->rating_comment) +
                    str_size(s->customer_name) + str_size(s->customer_email) +
-                   str_size(s->customer_external_id);
+                   str_size(s->customer_external_id) + str_size(s->last_body);
     store_service_t *c = xmalloc(sizeof(*c) + extra);
     char *pos = (char *)(c + 1);
     *c = *s;
@@ -203,6 +203,7 @@ store_service_t *store_service_dup(const store_service_t *s)
     c->customer_name = put_str(&pos, s->customer_name);
     c->customer_email = put_str(&pos, s->customer_email);
     c->customer_external_id = put_str(&pos, s->customer_external_id);
+    c->last_body = s->last_body != NULL ? put_str(&pos, s->last_body) : NULL;
     return c;
 }
 

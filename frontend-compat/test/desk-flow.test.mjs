@@ -62,6 +62,8 @@ for (const backend of backends()) {
           const q = await api(server, "GET", "/v1/api/desk/services?status=open&attendantId=none", { token: s.token });
           assert.equal(q.status, 200, q.text);
           assert.deepEqual(q.json.services.map((x) => x.id), [sid]);
+          // the inbox's preview: the newest message (the retried send was stored once)
+          assert.deepEqual(q.json.services[0].lastMessage, { body: "Hello, my printer is on fire", direction: "in" });
         }
 
         // two attendants race to take it: exactly one wins

@@ -68,7 +68,7 @@ static json_t *with_channel_fields(json_t *o, const store_service_t *s)
 
 json_t *desk_json_service(const store_service_t *s)
 {
-    return with_channel_fields(
+    json_t *o = with_channel_fields(
         json_pack(
             "{s:I,s:s,s:s,s:o,s:{s:I,s:s,s:s},s:I,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:s,s:o,s:o,s:I}",
             "id", (json_int_t)s->id, "channel", s->channel, "status",
@@ -84,6 +84,11 @@ json_t *desk_json_service(const store_service_t *s)
             s->finished_at > 0 ? json_integer(s->finished_at - s->created_at) : json_null(),
             "lastSeq", (json_int_t)s->last_seq),
         s);
+    if (s->last_body != NULL) /* the inbox's preview: lists and gets carry it, events do not */
+        json_object_set_new(o, "lastMessage",
+                            json_pack("{s:s,s:s}", "body", s->last_body, "direction",
+                                      s->last_direction == STORE_DESK_OUT ? "out" : "in"));
+    return o;
 }
 
 json_t *desk_json_message(const store_desk_msg_t *m)

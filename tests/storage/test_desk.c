@@ -444,6 +444,31 @@ STORE_TEST(desk_service_list_filters_visibility_and_cursor)
     cr_expect_eq(store_desk_service_list(F->store, &f, svcs_cb, NULL), -EINVAL);
 }
 
+STORE_TEST(desk_service_list_and_get_carry_the_newest_message)
+{
+    int64_t a = staff("ann", STORE_USER_ROLE_AGENT);
+    dres_t *r = in(customer("v1"), "first", NULL);
+    int64_t sid = r->svc->id;
+    cr_expect_null(r->svc->last_body, "a write's result does not read it");
+    store_service_filter_t f = {.limit = 100};
+    DRUN(r, store_desk_service_list, &f, svcs_cb);
+    cr_assert_eq(r->count, 1);
+    cr_assert_not_null(r->svcs[0]->last_body);
+    cr_expect_str_eq(r->svcs[0]->last_body, "first");
+    cr_expect_eq(r->svcs[0]->last_direction, STORE_DESK_IN);
+    DRUN(r, store_desk_assign, sid, a, true, svc_cb);
+    DRUN(r, store_desk_outbound, sid, a, "an answer", NULL, false, msg_cb);
+    cr_assert_eq(r->base.status, 0);
+    DRUN(r, store_desk_service_get, sid, svc_cb);
+    cr_assert_not_null(r->svc->last_body);
+    cr_expect_str_eq(r->svc->last_body, "an answer");
+    cr_expect_eq(r->svc->last_direction, STORE_DESK_OUT);
+    DRUN(r, store_desk_service_list, &f, svcs_cb);
+    cr_assert_eq(r->count, 1);
+    cr_expect_str_eq(r->svcs[0]->last_body, "an answer");
+    cr_expect_eq(r->svcs[0]->last_direction, STORE_DESK_OUT);
+}
+
 STORE_TEST(desk_delivery_states_move_forward_only)
 {
     int64_t c = customer("v1"), a = staff("ann", STORE_USER_ROLE_AGENT);

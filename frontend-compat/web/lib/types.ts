@@ -308,6 +308,8 @@ export interface Service {
   ratedAt: number | null;
   resolutionMs: number | null;
   lastSeq: number;
+  /** the newest message (the inbox's preview): lists and gets carry it, events do not */
+  lastMessage?: { body: string; direction: "in" | "out" };
 }
 
 export type DeskMessageState = "sent" | "delivered" | "read" | "failed";

@@ -177,7 +177,7 @@ function ServiceSection(props: {
       <ul className={styles.services} aria-label={title}>
         {list.map((s) => {
           const n = unread[s.id] ?? 0;
-          const p = preview[s.id];
+          const p = preview[s.id] ?? s.lastMessage;
           return (
             <li key={s.id} className={styles.serviceItem} data-active={s.id === selected || undefined}>
               <button className={styles.serviceButton} onClick={() => onOpen(s.id)} aria-current={s.id === selected ? "true" : undefined}>

@@ -25,6 +25,14 @@ describe("inbox", () => {
     expect(l.map((s) => s.id)).toEqual([1, 2]);
     expect(l).toHaveLength(2);
   });
+  test("upsertService keeps the list's lastMessage when an event's service has none", () => {
+    const l: Service[] = [svc(1, { lastMessage: { body: "hello", direction: "in" } })];
+    upsertService(l, svc(1, { lastActivityAt: 5000, attendantId: 7 }));
+    expect(l[0]!.attendantId).toBe(7);
+    expect(l[0]!.lastMessage).toEqual({ body: "hello", direction: "in" });
+    upsertService(l, svc(1, { lastMessage: { body: "bye", direction: "out" } }));
+    expect(l[0]!.lastMessage).toEqual({ body: "bye", direction: "out" });
+  });
   test("splitInbox: queue oldest first, mine, others", () => {
     const l = [svc(3), svc(1), svc(2, { attendantId: 7 }), svc(4, { attendantId: 8 })];
     const p = splitInbox(l, 7);

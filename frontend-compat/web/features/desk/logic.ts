@@ -3,10 +3,15 @@
 // the page title badge, durations and message states in words.
 import type { DeskMessage, DeskMessageState, Service } from "@/lib/types";
 
-/** Inserts or replaces `s` (by id) in a newest-activity-first list. */
+/** Inserts or replaces `s` (by id) in a newest-activity-first list. An event's service has no
+ * lastMessage: the one the list had is kept. */
 export function upsertService(list: Service[], s: Service) {
   const i = list.findIndex((x) => x.id === s.id);
-  if (i >= 0) list.splice(i, 1);
+  if (i >= 0) {
+    const old = list[i]!;
+    if (!s.lastMessage && old.lastMessage) s = { ...s, lastMessage: old.lastMessage };
+    list.splice(i, 1);
+  }
   let at = 0;
   while (at < list.length && list[at]!.lastActivityAt > s.lastActivityAt) at++;
   list.splice(at, 0, s);
