@@ -7,6 +7,7 @@
 // `sendChatMessage` queues one, `flushOutbox` sends what is pending, in order, when connected.
 import type { ThunkAction, UnknownAction } from "@reduxjs/toolkit";
 import { api, errorText, rawQuery } from "@/lib/api";
+import { followEvents } from "@/lib/live";
 import { ackQuery, getSocket } from "@/lib/socket";
 import { newClientMsgId } from "@/lib/ids";
 import { outboxFlusher } from "@/lib/outbox";
@@ -104,24 +105,14 @@ export const messagesApi = api.injectEndpoints({
             if (m) applyReaction(m, e, added);
           });
         };
-        const onAdded = onReaction(true);
-        const onRemoved = onReaction(false);
-        try {
-          await cacheDataLoaded;
-        } catch {
-          return;
-        }
-        socket.on("message:new", onMessage);
-        socket.on("message:edited", onMessage);
-        socket.on("message:deleted", onMessage);
-        socket.on("reaction:added", onAdded);
-        socket.on("reaction:removed", onRemoved);
-        await cacheEntryRemoved;
-        socket.off("message:new", onMessage);
-        socket.off("message:edited", onMessage);
-        socket.off("message:deleted", onMessage);
-        socket.off("reaction:added", onAdded);
-        socket.off("reaction:removed", onRemoved);
+        const events = {
+          "message:new": onMessage,
+          "message:edited": onMessage,
+          "message:deleted": onMessage,
+          "reaction:added": onReaction(true),
+          "reaction:removed": onReaction(false),
+        };
+        await followEvents(socket, events, cacheDataLoaded, cacheEntryRemoved);
       },
     }),
     loadOlder: build.mutation<MessagesData, { chatId: number; before: number }>({
