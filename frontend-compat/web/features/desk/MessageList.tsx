@@ -44,19 +44,25 @@ export default function MessageList({
       <ul className={styles.messages} aria-label="Messages">
         {messages.map((m) => {
           const who = m.direction === "in" ? customerName : (staff?.[m.authorId ?? 0]?.displayName ?? "Attendant");
+          const files = m.attachments && m.attachments.length > 0 ? <AttachmentList attachments={m.attachments} /> : null;
           return (
             <li key={m.id} className={styles.msg} data-dir={m.direction}>
-              <div className={styles.bubble}>
+              <div className={styles.bubble} data-failed={m.state === "failed" || undefined}>
                 <div className={styles.msgMeta}>
                   <span className={styles.who}>{who}</span>
                   <time dateTime={new Date(m.createdAt).toISOString()}>{clock(m.createdAt)}</time>
                 </div>
                 {channel === "whatsapp" ? (
-                  <WaBodyView body={m.body} withFiles={(m.attachments?.length ?? 0) > 0} />
-                ) : m.body ? (
-                  <div className={styles.msgBody}>{m.body}</div>
-                ) : null}
-                {m.attachments && m.attachments.length > 0 ? <AttachmentList attachments={m.attachments} /> : null}
+                  <>
+                    {files /* as WhatsApp shows it: the file, its caption under it */}
+                    <WaBodyView body={m.body} withFiles={files !== null} />
+                  </>
+                ) : (
+                  <>
+                    {m.body ? <div className={styles.msgBody}>{m.body}</div> : null}
+                    {files}
+                  </>
+                )}
                 {m.direction === "out" ? <small className={styles.msgState} data-state={m.state}>{stateText(m.state)}</small> : null}
                 {m.direction === "out" && m.state === "failed" ? <DeliveryFailure error={errors[m.id]} /> : null}
               </div>
@@ -65,7 +71,7 @@ export default function MessageList({
         })}
         {pending.map((p) => (
           <li key={p.clientMsgId} className={styles.msg} data-dir="out">
-            <div className={styles.bubble} data-pending>
+            <div className={styles.bubble} data-pending={p.status === "pending" || undefined} data-failed={p.status === "failed" || undefined}>
               <div className={styles.msgBody}>{p.body}</div>
               {p.status === "pending" ? (
                 <small className={styles.msgState}>Sending…</small>

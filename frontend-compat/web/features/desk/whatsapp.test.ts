@@ -73,6 +73,7 @@ describe("errors in words", () => {
     const w = deliveryError("(#131047) Re-engagement message");
     expect(w.closesWindow).toBe(true);
     expect(w.hint).toMatch(/only a template/);
+    expect(deliveryError("HTTP 400 (#131026) (#131026) Message undeliverable").text).toBe("HTTP 400 (#131026) Message undeliverable");
     expect(deliveryError("no answer from the Graph API")).toEqual({ text: "no answer from the Graph API", hint: null, closesWindow: false });
   });
   test("a refused template says why", () => {

@@ -73,11 +73,13 @@ const HINTS: Record<string, string> = {
 };
 
 /** The channel's error of a failed message ("HTTP 400 (#131026) Message undeliverable", "(#131047)
- * Re-engagement message") in words: the text itself, a hint for Meta's known codes, and whether
+ * Re-engagement message") in words: the text itself (a repeated code once), a hint for Meta's known codes, and whether
  * it says the 24-hour window is closed. */
 export function deliveryError(text: string): { text: string; hint: string | null; closesWindow: boolean } {
   const code = /\(#(\d+)\)/.exec(text)?.[1];
-  return { text, hint: (code && HINTS[code]) || null, closesWindow: code === "131047" };
+  // "HTTP 400 (#131026) (#131026) Message undeliverable": sioc's prefix and Meta's own message
+  const clean = text.replace(/(\(#\d+\))\s+\1/, "$1");
+  return { text: clean, hint: (code && HINTS[code]) || null, closesWindow: code === "131047" };
 }
 
 /** What a refused template send says. */
