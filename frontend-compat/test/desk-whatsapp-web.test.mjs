@@ -5,11 +5,12 @@
 // attendant logs in, sees the service in the Queue, takes it, sees `Call` / `WhatsApp` with the
 // customer's number and the window's countdown, answers (the simulator receives the right body),
 // Delivered then Read follow Meta's statuses, and a send Meta refuses for good shows failed with
-// its error. A second customer's last message is moved 25 h back in the store (as
-// whatsapp-channel.test.mjs does): an answer is refused (409 outside_window) and the page says
-// "Outside WhatsApp's 24-hour window", with the composer disabled, also after a reload; `Send
-// template` sends the template (the simulator sees it) and it appears; the customer's answer opens
-// the window again. Driven by role, label and text. SIOC_SCREENSHOTS=1 writes
+// its error. A second customer's last message is moved back in the store (as
+// whatsapp-channel.test.mjs does): to seconds before the window's end, and the page closes it by
+// itself ("Outside WhatsApp's 24-hour window", the composer disabled); `Send template` sends the
+// template (the simulator sees it) and it appears; the customer's answer opens the window again;
+// then 25 h back while the page thinks it open: the answer is refused (409 outside_window) and
+// the page says so, also after a reload. Driven by role, label and text. SIOC_SCREENSHOTS=1 writes
 // docs/screenshots/desk-whatsapp-{light,dark,window-closed,375}.png.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -118,7 +119,8 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   await shot(alice, "desk-whatsapp-375");
   await alice.setViewportSize({ width: 1280, height: 720 });
 
-  // a second customer, whose last message is moved 25 h back in the store
+  // a second customer; their last message is moved back in the store (as whatsapp-channel.test.mjs
+  // does), first to `margin` before the window's end: the page closes it by itself, no send needed
   await customerSends(server, RAVI, "Ravi Patel", text("Hello? Is anyone there?"));
   await alice.goto(`${server.url}/desk`);
   const ravi = alice.getByRole("list", { name: "Queue" }).getByRole("listitem").filter({ hasText: "Ravi Patel" });
@@ -127,23 +129,19 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   const raviId = Number(new URL(alice.url()).searchParams.get("s"));
   await messageItem(alice, "Hello? Is anyone there?").waitFor();
   await alice.getByText(/^WhatsApp window closes in 23 h 5\d min$/).waitFor();
-  execFileSync("sqlite3", [env.dbUrl.slice(7), `UPDATE desk_services SET last_inbound_at = last_inbound_at - ${25 * 3600 * 1000} WHERE id = ${raviId}`]);
-
-  // the page still thinks the window open: the send is refused (409) and the page says why
-  await say(alice, "Sorry for the wait!");
-  const closed = alice.getByRole("region", { name: "Outside WhatsApp's 24-hour window" });
-  await closed.waitFor();
-  await closed.getByText("only an approved template message", { exact: false }).waitFor();
-  await messageItem(alice, "Sorry for the wait!").getByText("Not sent: Outside WhatsApp's 24-hour window: send a template").waitFor();
-  assert.equal(await alice.getByRole("textbox", { name: "Message", exact: true }).isDisabled(), true, "no free text outside the window");
-  assert.equal(await alice.getByText(/^WhatsApp window closes in/).count(), 0);
-
-  // a reload: windowClosesAt is past, so it is closed from the start
+  const sql = (q) => execFileSync("sqlite3", [env.dbUrl.slice(7), q]);
+  const margin = T(20000);
+  sql(`UPDATE desk_services SET last_inbound_at = ${Date.now() - 24 * 3600 * 1000 + margin} WHERE id = ${raviId}`);
   await alice.reload();
-  await closed.waitFor();
-  await messageItem(alice, "Hello? Is anyone there?").waitFor();
-  assert.equal(await alice.getByRole("textbox", { name: "Message", exact: true }).isDisabled(), true);
-  await shot(alice, "desk-whatsapp-window-closed");
+  const box = alice.getByRole("textbox", { name: "Message", exact: true });
+  const closed = alice.getByRole("region", { name: "Outside WhatsApp's 24-hour window" });
+  await alice.getByText("WhatsApp window closes in less than a minute", { exact: true }).waitFor();
+  assert.equal(await closed.count(), 0);
+  assert.equal(await box.isDisabled(), false);
+  await closed.waitFor({ timeout: margin + T(10000) });
+  await closed.getByText("only an approved template message", { exact: false }).waitFor();
+  assert.equal(await box.isDisabled(), true, "no free text outside the window");
+  assert.equal(await alice.getByText(/^WhatsApp window closes in/).count(), 0);
 
   // Send template: Meta gets the template, the page shows it sent and in the conversation
   await closed.getByRole("button", { name: "Send template" }).click();
@@ -152,14 +150,30 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   assert.equal(tpl.body.type, "template");
   assert.deepEqual(tpl.body.template, { name: "hello_world", language: { code: "en_US" } });
   await messageItem(alice, "Template message:").getByText("hello_world (en_US)").waitFor();
-  assert.deepEqual(meta.sent.filter((s) => s.body.to === RAVI).map((s) => s.body.type), ["template"], "the refused text never went out");
 
   // the customer answers the template: the window is open again, and so is the composer
   await customerSends(server, RAVI, "Ravi Patel", text("Yes, still here"));
   await messageItem(alice, "Yes, still here").waitFor();
   await alice.getByText(/^WhatsApp window closes in 23 h 5\d min$/).waitFor();
   assert.equal(await closed.count(), 0);
-  assert.equal(await alice.getByRole("textbox", { name: "Message", exact: true }).isDisabled(), false);
+  assert.equal(await box.isDisabled(), false);
   await say(alice, "Great, how can I help?");
   await until(() => meta.sent.some((s) => s.body.to === RAVI && s.body.text?.body === "Great, how can I help?"), T(10000));
+
+  // moved 25 h back while the page thinks the window open: the send is refused (409 outside_window)
+  // and the page says why, at the bubble and instead of the composer
+  sql(`UPDATE desk_services SET last_inbound_at = last_inbound_at - ${25 * 3600 * 1000} WHERE id = ${raviId}`);
+  await say(alice, "Sorry for the wait!");
+  await closed.waitFor();
+  await messageItem(alice, "Sorry for the wait!").getByText("Not sent: Outside WhatsApp's 24-hour window: send a template").waitFor();
+  assert.equal(await box.isDisabled(), true);
+
+  // a reload: windowClosesAt is past, so it is closed from the start
+  await alice.reload();
+  await closed.waitFor();
+  await messageItem(alice, "Yes, still here").waitFor();
+  assert.equal(await box.isDisabled(), true);
+  await shot(alice, "desk-whatsapp-window-closed");
+  const toRavi = meta.sent.filter((s) => s.body.to === RAVI).map((s) => s.body.text?.body ?? s.body.type);
+  assert.deepEqual(toRavi, ["template", "Great, how can I help?"], "the refused text never went out");
 });
