@@ -130,7 +130,7 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   await messageItem(alice, "Hello? Is anyone there?").waitFor();
   await alice.getByText(/^WhatsApp window closes in 23 h 5\d min$/).waitFor();
   const sql = (q) => execFileSync("sqlite3", [env.dbUrl.slice(7), q]);
-  const margin = T(20000);
+  const margin = T(12000);
   sql(`UPDATE desk_services SET last_inbound_at = ${Date.now() - 24 * 3600 * 1000 + margin} WHERE id = ${raviId}`);
   await alice.reload();
   const box = alice.getByRole("textbox", { name: "Message", exact: true });
