@@ -415,8 +415,8 @@ export interface DeskMessageFailedEvent {
   error: { code: "delivery_failed"; message: string };
 }
 
-/* ---- the desk page's WhatsApp parts (features/desk/ContactLinks, WhatsAppWindow, waBody; the
- * waui helper's block) ---- */
+/* ---- the desk page's WhatsApp parts (features/desk/ContactLinks, WhatsAppWindow, WaMessage,
+ * whatsapp.ts; the waui helper's block) ---- */
 
 // The channel fields every service JSON carries (DeskServiceChannelFields), merged into the desk's
 // Customer and Service (interface merging); optional so that a service built by hand (tests) may

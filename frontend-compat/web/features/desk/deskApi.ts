@@ -1,9 +1,9 @@
 // deskApi.ts - the support desk's data (docs/desk.md), injected into the one createApi:
 // - getInbox: the open services the caller sees (attendants: the queue and their own; admins:
-//   all), kept live from /desk (service:new/assigned/updated/finished, message:new);
+//   all), kept live from /desk (service:new/assigned/updated/finished, message:new; a channel's
+//   failed delivery, message:status failed, with its error into deskSlice);
 // - getService(id): one service with every message, live (message:new, message:status, service
-//   events; a channel's failed delivery with its error into deskSlice); getAttendants: the
-//   active staff (Transfer);
+//   events); getAttendants: the active staff (Transfer);
 // - take, finish, assign (REST); answers go through the desk outbox (deskSlice) and /desk
 //   `message:send` with ack; message:read and typing over the socket;
 // - getDeskConnection: the socket's life cycle (refresh on token_expired, refetch after a
