@@ -11,7 +11,7 @@
 // template (the simulator sees it) and it appears; the customer's answer opens the window again;
 // then 25 h back while the page thinks it open: the answer is refused (409 outside_window) and
 // the page says so, also after a reload. Driven by role, label and text. SIOC_SCREENSHOTS=1 writes
-// docs/screenshots/desk-whatsapp-{light,dark,window-closed,375}.png.
+// docs/screenshots/desk-whatsapp-{light,dark,375,window-closed,window-closed-375}.png.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -174,6 +174,11 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   await messageItem(alice, "Yes, still here").waitFor();
   assert.equal(await box.isDisabled(), true);
   await shot(alice, "desk-whatsapp-window-closed");
+  // a phone: the panel takes the composer's place
+  await alice.setViewportSize({ width: 375, height: 720 });
+  await closed.getByRole("button", { name: "Send template" }).waitFor();
+  assert.equal(await box.isVisible(), false);
+  await shot(alice, "desk-whatsapp-window-closed-375");
   const toRavi = meta.sent.filter((s) => s.body.to === RAVI).map((s) => s.body.text?.body ?? s.body.type);
   assert.deepEqual(toRavi, ["template", "Great, how can I help?"], "the refused text never went out");
 });
