@@ -80,7 +80,8 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   // the media: the image through the token (a blob: URL), its caption without the tag; the
   // location with a map link; the contact with a tel: link
   const image = messageItem(alice, "the broken part").getByRole("button", { name: /^Open image / });
-  await until(async () => (await image.locator("img").getAttribute("src").catch(() => null))?.startsWith("blob:"), T(10000));
+  await image.locator("img").waitFor({ timeout: T(30000) }); // rendered once its bytes are fetched
+  assert.match(await image.locator("img").getAttribute("src"), /^blob:/);
   assert.equal(await messageItem(alice, "the broken part").getByText("[image]").count(), 0, "the [image] tag is not shown under the image");
   const map = alice.getByRole("link", { name: "Open Shop, 1 Main St in a map" });
   assert.match(await map.getAttribute("href"), /^https:\/\/www\.openstreetmap\.org\/\?mlat=38\.9&mlon=-77\.03/);
