@@ -10,17 +10,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { T } from "./lib/server.mjs";
-import { shot, startWeb } from "./lib/web.mjs";
+import { shot, staffLogin as loginPage, startWeb } from "./lib/web.mjs";
 import { ADMIN_PASSWORD, api, loginRetry, passwordFile } from "./lib/desk.mjs";
-
-async function loginPage(browser, url, username, password) {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${url}/login`);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Log in" }).click();
-  return page;
-}
 
 async function createStaff(server, token, username, displayName, role = "attendant") {
   const r = await api(server, "POST", "/v1/api/desk/users", { token, body: { username, password: "attendant-pw-1", displayName, role } });

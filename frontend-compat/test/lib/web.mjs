@@ -16,7 +16,7 @@ const SHOTS = path.join(here, "..", "..", "..", "docs", "screenshots");
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"];
 
 /** Starts sioc on the built app with a fresh store and chromium; resolves {server, browser,
- * stopServer(), startServer(), close()}. Fails (never skips) when the app is not built.
+ * dbUrl (the SQLite store's URL), stopServer(), startServer(), close()}. Fails (never skips) when the app is not built.
  * startServer() after stopServer() starts sioc again on the same port and store. `extra`: more
  * sioc options (e.g. the desk's first admin); `browserArgs` are added to chromium's (e.g. the fake
  * microphone of web-media). */
@@ -24,7 +24,7 @@ export async function startWeb(prefix = "sioc-web-", extra = [], { browserArgs =
   assert.ok(fs.existsSync(path.join(OUT, "chat.html")), `the web app is not built: ${OUT}/chat.html missing`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const args = ["--web-root", OUT, "--database", `sqlite:${dir}/chat.db`, "--jwt-secret", "web-test-secret-0123456789abcdef", ...extra];
-  const env = { server: await startSioc(args) };
+  const env = { server: await startSioc(args), dbUrl: `sqlite:${dir}/chat.db` };
   env.browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: [...ARGS, ...browserArgs] });
   env.stopServer = () => env.server.stop();
   env.startServer = async () => (env.server = await startSioc(args, { port: env.server.port }));
@@ -44,6 +44,16 @@ export async function registerIn(browser, url, name) {
   await page.getByLabel("Password").fill("password-123");
   await page.getByRole("button", { name: "Register" }).click();
   await page.getByRole("button", { name: "Log out" }).waitFor();
+  return page;
+}
+
+/** A new browser context (a staff member) logged in through /login as `username`. */
+export async function staffLogin(browser, url, username, password) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${url}/login`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
   return page;
 }
 

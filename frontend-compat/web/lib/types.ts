@@ -417,6 +417,26 @@ export interface DeskMessageFailedEvent {
   error: { code: "delivery_failed"; message: string };
 }
 
+/* ---- the desk page's WhatsApp parts (features/desk/ContactLinks, WhatsAppWindow, WaMessage,
+ * whatsapp.ts; the waui helper's block) ---- */
+
+// The channel fields every service JSON carries (DeskServiceChannelFields), merged into the desk's
+// Customer and Service (interface merging); optional so that a service built by hand (tests) may
+// leave them out. null outside WhatsApp.
+export interface Customer {
+  /** WhatsApp: "+<wa_id>" (E.164); else null */
+  phone?: string | null;
+}
+export interface Service {
+  lastInboundAt?: number | null;
+  windowClosesAt?: number | null;
+}
+
+/** message:status on /desk: states moving up to a seq, or one message that failed (its error). */
+export type DeskStatusEvent =
+  | { serviceId: number; direction: "in" | "out"; upToSeq: number; state: Exclude<DeskMessageState, "failed"> }
+  | DeskMessageFailedEvent;
+
 export interface WidgetSession {
   visitorToken: string;
   tokenType: "visitor";
@@ -442,7 +462,7 @@ export interface DeskServerEvents {
   "service:updated": (e: { service: Service }) => void;
   "service:finished": (e: { service: Service }) => void;
   "message:new": (e: { serviceId: number; message: DeskMessage; service: Service }) => void;
-  "message:status": (e: { serviceId: number; direction: "in" | "out"; upToSeq: number; state: DeskMessageState }) => void;
+  "message:status": (e: DeskStatusEvent) => void;
   typing: (e: { serviceId: number; from: "customer" | "attendant"; userId?: number; typing: boolean }) => void;
 }
 

@@ -486,7 +486,7 @@ function ServiceDetailView({ id, names, onBack }: { id: number; names: Record<nu
             <div><dt>Rating</dt><dd>{s.rating ? `${s.rating} of 5${s.ratingComment ? ` — “${s.ratingComment}”` : ""}` : "—"}</dd></div>
           </dl>
           <div className={styles.transcript}>
-            <MessageList messages={data.messages} staff={staff} customerName={s.customer.name || "Visitor"} />
+            <MessageList channel={s.channel} messages={data.messages} staff={staff} customerName={s.customer.name || "Visitor"} />
           </div>
         </section>
       ) : null}

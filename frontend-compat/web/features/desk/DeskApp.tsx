@@ -32,6 +32,8 @@ import {
 import { deskDelivered, deskRetried, pageShown, selectDesk, serviceSelected } from "./deskSlice";
 import { clock, duration, splitInbox, titleWithBadge, totalUnread } from "./logic";
 import MessageList from "./MessageList";
+import ContactLinks from "./ContactLinks";
+import WhatsAppWindow from "./WhatsAppWindow";
 import StaffNav from "./StaffNav";
 import { isStaff } from "./roles";
 import { beep } from "./beep";
@@ -278,6 +280,7 @@ function ServicePane({ id, meId, admin, staff, attendants, onBack }: { id: numbe
             {s.status === "finished" ? `Finished ${s.finishReason === "idle" ? "(idle)" : ""}` : holder ? `Assigned to ${holder}` : "In the queue"} · #{s.id}
           </p>
         </div>
+        <ContactLinks service={s} />
         {s.status === "open" && s.attendantId === null ? (
           <button className={form.primary} disabled={takeState.isLoading} onClick={() => void take(s.id)}>Take</button>
         ) : null}
@@ -292,6 +295,7 @@ function ServicePane({ id, meId, admin, staff, attendants, onBack }: { id: numbe
       <div className={styles.body}>
         <div className={styles.conversation}>
           <MessageList
+            channel={s.channel}
             messages={data.messages}
             staff={staff}
             customerName={s.customer.name || "Visitor"}
@@ -304,7 +308,9 @@ function ServicePane({ id, meId, admin, staff, attendants, onBack }: { id: numbe
           />
           <p className={styles.typing} aria-live="polite">{typing?.typing ? `${s.customer.name || "The customer"} is typing…` : ""}</p>
           {canAnswer ? (
-            <Composer serviceId={s.id} />
+            <WhatsAppWindow service={s}>
+              <Composer serviceId={s.id} />
+            </WhatsAppWindow>
           ) : (
             <p className={styles.closed}>
               {s.status === "finished"
@@ -383,6 +389,12 @@ function CustomerPanel({ service: s, holder }: { service: Service; holder: strin
         <dd>{s.customer.name || "Visitor (no name)"}</dd>
         <dt>E-mail</dt>
         <dd>{s.customer.email || "—"}</dd>
+        {s.customer.phone ? (
+          <>
+            <dt>Phone</dt>
+            <dd>{s.customer.phone}</dd>
+          </>
+        ) : null}
         <dt>Channel</dt>
         <dd>{s.channel === "widget" ? "Web chat" : s.channel === "whatsapp" ? "WhatsApp" : s.channel}</dd>
         <dt>Opened</dt>

@@ -1,35 +1,18 @@
 "use client";
 // MessageList.tsx - the `Messages` of one service, both directions: the customer's on the left,
-// the desk's on the right with the attendant's name and delivery state; attachments inline (an
-// image, an audio player, or a download link); then the answers not yet acknowledged (Sending…,
-// or Not sent with Retry). Shared by /desk and the service detail of /admin.
+// the desk's on the right with the attendant's name and delivery state (a failed one with the
+// channel's error); attachments inline through the chat's AttachmentList (the bytes need the
+// bearer token: fetched into blob: URLs); WhatsApp bodies (media, location, contacts, template)
+// through WaMessage; then the answers not yet acknowledged (Sending…, or Not sent with Retry).
+// Shared by /desk and the service detail of /admin.
 import { useEffect, useRef } from "react";
-import type { Attachment, DeskMessage, DeskUser } from "@/lib/types";
-import type { DeskOutboxItem } from "./deskSlice";
-import { clock, fileSize, stateText } from "./logic";
+import { useAppSelector } from "@/lib/hooks";
+import type { DeskMessage, DeskUser } from "@/lib/types";
+import { AttachmentList } from "@/features/messages/Attachments";
+import { selectDesk, type DeskOutboxItem } from "./deskSlice";
+import { clock, stateText } from "./logic";
+import { DeliveryFailure, WaBodyView } from "./WaMessage";
 import styles from "./Desk.module.css";
-
-export function Attachments({ items }: { items: Attachment[] | undefined }) {
-  if (!items || items.length === 0) return null;
-  return (
-    <div className={styles.attachments}>
-      {items.map((a) =>
-        a.type.startsWith("image/") ? (
-          <a key={a.id} href={a.url} target="_blank" rel="noreferrer">
-            {/* eslint-disable-next-line @next/next/no-img-element */}
-            <img src={a.thumbUrl ?? a.url} alt={a.name} className={styles.image} loading="lazy" />
-          </a>
-        ) : a.type.startsWith("audio/") ? (
-          <audio key={a.id} controls src={a.url} aria-label={a.name} className={styles.audio} />
-        ) : (
-          <a key={a.id} href={a.url} download={a.name} className={styles.file}>
-            {a.name} ({fileSize(a.size)})
-          </a>
-        ),
-      )}
-    </div>
-  );
-}
 
 export default function MessageList({
   messages,
@@ -38,7 +21,10 @@ export default function MessageList({
   pending = [],
   onRetry,
   onDiscard,
+  channel,
 }: {
+  /** the service's channel: "whatsapp" bodies are read back (WaMessage) */
+  channel?: string;
   messages: DeskMessage[];
   staff: Record<number, DeskUser> | undefined;
   customerName: string;
@@ -47,6 +33,7 @@ export default function MessageList({
   onDiscard?: (clientMsgId: string) => void;
 }) {
   const end = useRef<HTMLDivElement>(null);
+  const errors = useAppSelector(selectDesk).deliveryErrors;
   const count = messages.length + pending.length;
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
@@ -57,23 +44,34 @@ export default function MessageList({
       <ul className={styles.messages} aria-label="Messages">
         {messages.map((m) => {
           const who = m.direction === "in" ? customerName : (staff?.[m.authorId ?? 0]?.displayName ?? "Attendant");
+          const files = m.attachments && m.attachments.length > 0 ? <AttachmentList attachments={m.attachments} /> : null;
           return (
             <li key={m.id} className={styles.msg} data-dir={m.direction}>
-              <div className={styles.bubble}>
+              <div className={styles.bubble} data-failed={m.state === "failed" || undefined}>
                 <div className={styles.msgMeta}>
                   <span className={styles.who}>{who}</span>
                   <time dateTime={new Date(m.createdAt).toISOString()}>{clock(m.createdAt)}</time>
                 </div>
-                {m.body ? <div className={styles.msgBody}>{m.body}</div> : null}
-                <Attachments items={m.attachments} />
+                {channel === "whatsapp" ? (
+                  <>
+                    {files /* as WhatsApp shows it: the file, its caption under it */}
+                    <WaBodyView body={m.body} withFiles={files !== null} />
+                  </>
+                ) : (
+                  <>
+                    {m.body ? <div className={styles.msgBody}>{m.body}</div> : null}
+                    {files}
+                  </>
+                )}
                 {m.direction === "out" ? <small className={styles.msgState} data-state={m.state}>{stateText(m.state)}</small> : null}
+                {m.direction === "out" && m.state === "failed" ? <DeliveryFailure error={errors[m.id]} /> : null}
               </div>
             </li>
           );
         })}
         {pending.map((p) => (
           <li key={p.clientMsgId} className={styles.msg} data-dir="out">
-            <div className={styles.bubble} data-pending>
+            <div className={styles.bubble} data-pending={p.status === "pending" || undefined} data-failed={p.status === "failed" || undefined}>
               <div className={styles.msgBody}>{p.body}</div>
               {p.status === "pending" ? (
                 <small className={styles.msgState}>Sending…</small>

@@ -1,6 +1,7 @@
 // deskApi.ts - the support desk's data (docs/desk.md), injected into the one createApi:
 // - getInbox: the open services the caller sees (attendants: the queue and their own; admins:
-//   all), kept live from /desk (service:new/assigned/updated/finished, message:new);
+//   all), kept live from /desk (service:new/assigned/updated/finished, message:new; a channel's
+//   failed delivery, message:status failed, with its error into deskSlice);
 // - getService(id): one service with every message, live (message:new, message:status, service
 //   events); getAttendants: the active staff (Transfer);
 // - take, finish, assign (REST); answers go through the desk outbox (deskSlice) and /desk
@@ -12,11 +13,12 @@ import type { ThunkAction, UnknownAction } from "@reduxjs/toolkit";
 import { api, errorText, refreshSession } from "@/lib/api";
 import { newClientMsgId } from "@/lib/ids";
 import { outboxFlusher } from "@/lib/outbox";
-import type { AttendantsPage, DeskMessage, DeskUser, Service, ServiceDetail, ServicesPage } from "@/lib/types";
+import type { AttendantsPage, DeskMessage, DeskStatusEvent, DeskUser, Service, ServiceDetail, ServicesPage } from "@/lib/types";
 import { loggedOut, type AuthState } from "@/features/auth/authSlice";
 import { deskAck, getDeskSocket } from "./deskSocket";
-import { deskDelivered, deskFailed, deskQueued, messageArrived, serviceGone, type DeskOutboxItem, type DeskState } from "./deskSlice";
-import { applyStatus, inInbox, removeService, sendErrorText, upsertDeskMessage, upsertService } from "./logic";
+import { deliveryFailed, deskDelivered, deskFailed, deskQueued, messageArrived, serviceGone, type DeskOutboxItem, type DeskState } from "./deskSlice";
+import { applyStatusEvent, inInbox, removeService, sendErrorText, upsertDeskMessage, upsertService } from "./logic";
+import { deliveryError } from "./whatsapp";
 
 const hidden = () => typeof document !== "undefined" && document.hidden;
 
@@ -62,17 +64,24 @@ export const deskApi = desk.injectEndpoints({
           apply(e);
           dispatch(messageArrived({ message: e.message, hidden: hidden() }));
         };
+        const onFailed = (e: DeskStatusEvent) => {
+          if (e.state !== "failed") return;
+          const text = e.error?.message || "The channel could not deliver it.";
+          dispatch(deliveryFailed({ serviceId: e.serviceId, messageId: e.messageId, error: text, closesWindow: deliveryError(text).closesWindow }));
+        };
         socket.on("service:new", apply);
         socket.on("service:assigned", apply);
         socket.on("service:updated", apply);
         socket.on("service:finished", apply);
         socket.on("message:new", onMessage);
+        socket.on("message:status", onFailed);
         await cacheEntryRemoved;
         socket.off("service:new", apply);
         socket.off("service:assigned", apply);
         socket.off("service:updated", apply);
         socket.off("service:finished", apply);
         socket.off("message:new", onMessage);
+        socket.off("message:status", onFailed);
       },
     }),
     getService: build.query<ServiceDetail, number>({
@@ -95,8 +104,8 @@ export const deskApi = desk.injectEndpoints({
             d.service = e.service;
           });
         };
-        const onStatus = (e: { serviceId: number; direction: "in" | "out"; upToSeq: number; state: DeskMessage["state"] }) => {
-          if (e.serviceId === id) updateCachedData((d) => applyStatus(d.messages, e.direction, e.upToSeq, e.state));
+        const onStatus = (e: DeskStatusEvent) => {
+          if (e.serviceId === id) updateCachedData((d) => applyStatusEvent(d.messages, e));
         };
         socket.on("service:assigned", onService);
         socket.on("service:updated", onService);
@@ -144,7 +153,7 @@ export const deskApi = desk.injectEndpoints({
           const err = (e as { error?: { data?: { error?: { code?: string } } } }).error;
           const code = err?.data?.error?.code;
           if (code !== "timeout" && code !== "disconnected") {
-            dispatch(deskFailed({ clientMsgId: item.clientMsgId, error: sendErrorText(code, errorText(err)) }));
+            dispatch(deskFailed({ clientMsgId: item.clientMsgId, error: sendErrorText(code, errorText(err)), code }));
           }
         }
       },

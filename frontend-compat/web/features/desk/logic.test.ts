@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import type { DeskMessage, Service } from "@/lib/types";
 import reducer, { deskDelivered, deskFailed, deskQueued, deskRetried, messageArrived, pageShown, serviceSelected } from "./deskSlice";
-import { applyStatus, duration, inInbox, periodOf, sendErrorText, splitInbox, titleWithBadge, totalUnread, upsertDeskMessage, upsertService } from "./logic";
+import { applyStatus, applyStatusEvent, duration, inInbox, periodOf, sendErrorText, splitInbox, titleWithBadge, totalUnread, upsertDeskMessage, upsertService } from "./logic";
 
 function svc(id: number, over: Partial<Service> = {}): Service {
   return {
@@ -62,6 +62,15 @@ describe("messages", () => {
     const l = [msg(1, 1, { direction: "out" }), msg(2, 2, { direction: "out", state: "read" }), msg(3, 3, { direction: "in" }), msg(4, 4, { direction: "out" })];
     applyStatus(l, "out", 2, "delivered");
     expect(l.map((m) => m.state)).toEqual(["delivered", "read", "sent", "sent"]);
+  });
+  test("message:status failed marks the one message (by id, else seq) and nothing moves it on", () => {
+    const l = [msg(1, 1, { direction: "out" }), msg(2, 2, { direction: "out" }), msg(3, 3, { direction: "out" })];
+    applyStatusEvent(l, { serviceId: 1, direction: "out", state: "failed", messageId: 2, seq: 2, error: { code: "delivery_failed", message: "(#131026) x" } });
+    expect(l.map((m) => m.state)).toEqual(["sent", "failed", "sent"]);
+    applyStatusEvent(l, { serviceId: 1, direction: "out", state: "failed", messageId: 99, seq: 3, error: { code: "delivery_failed", message: "x" } });
+    expect(l[2]!.state).toBe("failed");
+    applyStatusEvent(l, { serviceId: 1, direction: "out", upToSeq: 3, state: "read" });
+    expect(l.map((m) => m.state)).toEqual(["read", "failed", "failed"]);
   });
   test("an outside-window failure says what to do", () => {
     expect(sendErrorText("outside_window", "x")).toBe("Outside WhatsApp's 24-hour window: send a template");

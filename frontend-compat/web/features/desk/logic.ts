@@ -1,7 +1,7 @@
 // logic.ts - the desk's pure functions (tested in logic.test.ts): keeping a service list and a
 // message list in order as events arrive, splitting the inbox into Queue / My services / others,
 // the page title badge, durations and message states in words.
-import type { DeskMessage, DeskMessageState, Service } from "@/lib/types";
+import type { DeskMessage, DeskMessageState, DeskStatusEvent, Service } from "@/lib/types";
 
 /** Inserts or replaces `s` (by id) in a newest-activity-first list. An event's service has no
  * lastMessage: the one the list had is kept. */
@@ -46,11 +46,20 @@ export { upsertMessage as upsertDeskMessage } from "@/features/messages/messages
 
 const STATE_ORDER: Record<DeskMessageState, number> = { failed: -1, sent: 0, delivered: 1, read: 2 };
 
-/** message:status: messages of `direction` up to `upToSeq` reach `state` (never going back). */
+/** message:status: messages of `direction` up to `upToSeq` reach `state` (never going back; a
+ * failed message stays failed, as in the store). */
 export function applyStatus(list: DeskMessage[], direction: "in" | "out", upToSeq: number, state: DeskMessageState) {
   for (const m of list) {
-    if (m.direction === direction && m.seq <= upToSeq && STATE_ORDER[state] > STATE_ORDER[m.state]) m.state = state;
+    if (m.direction === direction && m.seq <= upToSeq && m.state !== "failed" && STATE_ORDER[state] > STATE_ORDER[m.state]) m.state = state;
   }
+}
+
+/** A whole message:status event: states up to a seq, or the one message a channel failed to
+ * deliver (by id, else by seq). */
+export function applyStatusEvent(list: DeskMessage[], e: DeskStatusEvent) {
+  if (e.state !== "failed") return applyStatus(list, e.direction, e.upToSeq, e.state);
+  const m = list.find((x) => x.id === e.messageId) ?? list.find((x) => x.direction === "out" && x.seq === e.seq);
+  if (m) m.state = "failed";
 }
 
 /** "(3) Desk — sioc" when there are unread customer messages. */
@@ -94,13 +103,6 @@ export function sendErrorText(code: string | undefined, fallback: string): strin
   if (code === "service_finished") return "This service is finished.";
   if (code === "not_your_service") return "This service is no longer yours.";
   return fallback;
-}
-
-/** A human-readable file size. */
-export function fileSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /** [from, to) of a date-input pair ("2026-12-01", "2026-12-03"): local midnights, `to` inclusive. */

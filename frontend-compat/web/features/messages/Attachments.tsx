@@ -1,6 +1,6 @@
 "use client";
 // Attachments.tsx - the files of a message (images as thumbnails that open the full image,
-// audio played inline, other files as a download link with name and size) and the composer's
+// audio and video played inline, other files as a download link with name and size) and the composer's
 // part: the "Attach file" button, paste and drop of files, the "Record voice note" button
 // (MediaRecorder: record, then stop), and the uploads in progress above the field.
 import { useEffect, useRef, useState, type ReactNode } from "react";
@@ -22,6 +22,7 @@ export function AttachmentList({ attachments }: { attachments: Attachment[] }) {
 function AttachmentView({ a }: { a: Attachment }) {
   if (a.type.startsWith("image/")) return <ImageView a={a} />;
   if (a.type.startsWith("audio/")) return <AudioView a={a} />;
+  if (a.type.startsWith("video/")) return <VideoView a={a} />;
   return <FileLink a={a} />;
 }
 
@@ -63,6 +64,12 @@ function AudioView({ a }: { a: Attachment }) {
       <small>{formatSize(a.size)}</small>
     </div>
   );
+}
+
+function VideoView({ a }: { a: Attachment }) {
+  const src = useBlobUrl(a.url);
+  const ratio = a.width && a.height ? a.width / a.height : 16 / 9;
+  return <video className={styles.video} controls preload="metadata" src={src} aria-label={`Video ${a.name}`} style={{ aspectRatio: String(ratio) }} />;
 }
 
 function FileLink({ a }: { a: Attachment }) {
