@@ -508,10 +508,13 @@ static void on_accepted(void *cbdata, int status)
                             json_pack("{s:I,s:s}", "serviceId", (json_int_t)op->call.service_id,
                                       "callId", op->call.call_id));
         sio_socket_set_data(op->sock, d);
-        /* the other tabs stop ringing */
-        emit_room(op->w, op->customer_id, "call:answered",
-                  json_pack("{s:I,s:s}", "serviceId", (json_int_t)op->call.service_id, "callId",
-                            op->call.call_id));
+        /* the other tabs stop ringing (this one has the ack) */
+        char croom[40];
+        room_of(croom, sizeof(croom), op->customer_id);
+        sio_broadcast_emit(sio_broadcast_to(sio_socket_broadcast(op->sock), croom), "call:answered",
+                           json_pack("[{s:I,s:s}]", "serviceId", (json_int_t)op->call.service_id,
+                                     "callId", op->call.call_id),
+                           NULL, 0);
     }
     ack_call(op->sock, op->ack_id, status);
     wop_free(op);

@@ -32,6 +32,7 @@ import {
 import { deskDelivered, deskRetried, pageShown, selectDesk, serviceSelected } from "./deskSlice";
 import { clock, duration, splitInbox, titleWithBadge, totalUnread } from "./logic";
 import MessageList from "./MessageList";
+import CallButton from "./CallButton";
 import StaffNav from "./StaffNav";
 import { isStaff } from "./roles";
 import { beep } from "./beep";
@@ -287,6 +288,7 @@ function ServicePane({ id, meId, admin, staff, attendants, onBack }: { id: numbe
             <button className={form.secondary} onClick={() => setDialog("finish")}>Finish</button>
           </>
         ) : null}
+        <CallButton service={s} meId={meId} />
       </header>
       {takeState.error ? <p role="alert" className={styles.paneError}>{takeError(takeState.error)}</p> : null}
       <div className={styles.body}>
