@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { collect, emitAck, next } from "./lib/chat.mjs";
 import { api, backends, desk, staff, startDesk, startNode, support, until, visitor } from "./lib/desk.mjs";
 import { inbound, postWebhook, startMeta, waArgs } from "./sim/whatsapp.mjs";
+import { io } from "socket.io-client";
 
 const REDIS = process.env.SIOC_TEST_REDIS;
 const SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
@@ -313,6 +314,59 @@ for (const backend of backends()) {
     });
   });
 }
+
+/** A socket that reconnects (and so may be recovered), resolved once `first` arrives. */
+function reconnecting(server, nsp, auth, first) {
+  const socket = io(`${server.url}${nsp}`, { forceNew: true, transports: ["websocket"], auth, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  return next(socket, first).then(() => socket);
+}
+
+describe("desk calls with connection state recovery", () => {
+  let server;
+  before(async () => {
+    server = await startDesk(backends()[0], ["--recovery"]);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test("a socket recovered after a transport drop is out of its old call and may call or answer again", async () => {
+    const att = await staff(server);
+    const dk = { socket: await reconnecting(server, "/desk", { token: att.token }, "ready") };
+    const v = await visitor(server);
+    const sup = { socket: await reconnecting(server, "/support", { visitorToken: v.visitorToken }, "history") };
+    try {
+      const opened = next(dk.socket, "service:new");
+      assert.equal((await emitAck(sup.socket, "message:send", { body: "hi" })).ok, true);
+      const sid = (await opened).service.id;
+      assert.equal((await api(server, "POST", `/v1/api/desk/services/${sid}/take`, { token: att.token })).status, 200);
+      const c = { dk, sup, sid };
+      // the customer's transport drops: the call ends; the recovered socket may accept a new one
+      let callId = await ringAndAccept(c);
+      let end = next(dk.socket, "call:end");
+      let back = next(sup.socket, "connect");
+      sup.socket.io.engine.close();
+      assert.equal((await end).reason, "disconnected");
+      await back;
+      assert.equal(sup.socket.recovered, true, "the customer's socket was recovered");
+      callId = await ringAndAccept(c);
+      // the attendant's transport drops: the call ends; the recovered socket may call again
+      end = next(sup.socket, "call:end", (e) => e.callId === callId);
+      back = next(dk.socket, "connect");
+      dk.socket.io.engine.close();
+      assert.equal((await end).reason, "disconnected");
+      await back;
+      assert.equal(dk.socket.recovered, true, "the attendant's socket was recovered");
+      await until(async () => {
+        const again = await emitAck(dk.socket, "call:start", { serviceId: sid });
+        return again.ok || again.error.code !== "call_in_progress" ? again : null;
+      }).then((again) => assert.equal(again.ok, true, JSON.stringify(again)));
+    } finally {
+      dk.socket.close();
+      sup.socket.close();
+    }
+  });
+});
 
 const pg = backends().find((b) => b.name === "postgres");
 describe("desk calls across two nodes (PostgreSQL + Redis)", { skip: pg && REDIS ? false : "SIOC_TEST_PG and SIOC_TEST_REDIS are not set" }, () => {

@@ -110,6 +110,8 @@ static void room_of(char *buf, size_t n, int64_t customer_id)
     snprintf(buf, n, "customer:%lld", (long long)customer_id);
 }
 
+static void call_room(char *buf, size_t n, int64_t service_id);
+
 static int64_t sock_customer(sio_socket_t *sock)
 {
     return (int64_t)json_integer_value(json_object_get(sio_socket_data(sock), "customerId"));
@@ -295,6 +297,11 @@ static void on_connection(sio_socket_t *sock, void *data)
     }
     room_of(room, sizeof(room), cid);
     sio_socket_join(sock, room);
+    json_t *c = json_object_get(sio_socket_data(sock), "call");
+    if (sio_socket_recovered(sock) && c != NULL) { /* its call ended when it disconnected */
+        call_room(room, sizeof(room), json_integer_value(json_object_get(c, "serviceId")));
+        sio_socket_leave(sock, room);
+    }
     wop_t *op = wop_new(w, sock, -1);
     op->customer_id = cid;
     if (store_desk_customer_messages(w->store, cid, 0, HISTORY_LIMIT, on_history_messages, op) != 0)

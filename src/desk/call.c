@@ -109,6 +109,20 @@ void desk_call_socket_gone(srv_desk_t *desk, sio_socket_t *sock)
                  json_string_value(json_object_get(c, "callId")), "disconnected", "attendant");
 }
 
+void desk_call_socket_recovered(sio_socket_t *sock)
+{
+    /* its call ended when it disconnected; connection state recovery brings the room back */
+    json_t *rooms = sio_socket_rooms(sock);
+    json_t *r;
+    size_t i;
+    json_array_foreach(rooms, i, r)
+    {
+        if (strncmp(json_string_value(r), CALL_ROOM_PREFIX, strlen(CALL_ROOM_PREFIX)) == 0)
+            sio_socket_leave(sock, json_string_value(r));
+    }
+    json_decref(rooms);
+}
+
 /* ---- call:start ---- */
 
 static void on_start_fetched(int err, const json_t *sockets, void *cbdata)

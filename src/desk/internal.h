@@ -232,6 +232,8 @@ void desk_host_call(void *data, srv_channel_t *ch, int64_t customer_id, int64_t 
 void desk_call_service_gone(srv_desk_t *desk, const store_service_t *svc, const char *reason);
 /** A /desk socket is disconnecting: its call ends. */
 void desk_call_socket_gone(srv_desk_t *desk, sio_socket_t *sock);
+/** A /desk socket came back by connection state recovery: it leaves the room of its old call. */
+void desk_call_socket_recovered(sio_socket_t *sock);
 
 /* ---- json.c ---- */
 

@@ -182,6 +182,8 @@ static void on_connection(sio_socket_t *sock, void *data)
         return;
     }
     bool admin = sock_role(sock) == STORE_USER_ROLE_ADMIN;
+    if (sio_socket_recovered(sock))
+        desk_call_socket_recovered(sock);
     user_room(room, sizeof(room), uid);
     sio_socket_join(sock, room);
     sio_socket_join(sock, "desk:staff");
