@@ -10,6 +10,7 @@
 // docs/screenshots/desk-call-*.png and support-call-*.png (light, dark, 375 px).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
 import { T } from "./lib/server.mjs";
 import { shot, startWeb } from "./lib/web.mjs";
 import { emitAck } from "./lib/chat.mjs";
@@ -42,9 +43,11 @@ async function write(page, text) {
   await said(page, text).waitFor();
 }
 
-/** A customer on /support who wrote `text`. */
-async function customerWrites(browser, url, name, text) {
-  const page = await (await browser.newContext()).newPage();
+/** A customer on /support who wrote `text` (`init`: a script run before the page's own). */
+async function customerWrites(browser, url, name, text, init = null) {
+  const ctx = await browser.newContext();
+  if (init) await ctx.addInitScript(init);
+  const page = await ctx.newPage();
   await page.goto(`${url}/support`);
   await page.getByLabel("Name").fill(name);
   await page.getByRole("button", { name: "Start chat" }).click();
@@ -183,4 +186,46 @@ test("an attendant calls a widget customer: ring, accept, connected, mute, hang 
   // the pages still work: a message goes through
   await write(alice, "Thanks for the call!");
   await said(customer, "Thanks for the call!").waitFor();
+
+  // a browser that refuses the microphone: the attendant's call does not ring, the customer's
+  // accept turns into a decline, both say why in words
+  const denying = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream"] });
+  t.after(() => denying.close());
+  const aliceDenied = await loginPage(denying, server.url, "alice", "attendant-pw-1");
+  await aliceDenied.goto(`${server.url}/desk?s=${sid}`);
+  await aliceDenied.getByRole("button", { name: "Start audio call" }).click();
+  await aliceDenied.getByRole("alert").filter({ hasText: "Microphone access was denied. Allow the microphone for this site and try again." }).waitFor();
+  await aliceDenied.getByRole("button", { name: "Start audio call" }).waitFor();
+  await customer.waitForTimeout(500);
+  assert.equal(await incoming.count(), 0, "nothing rang");
+  await aliceDenied.close();
+  const dora = await customerWrites(denying, server.url, "Dora Denied", "Call me, please");
+  await alice.goto(`${server.url}/desk`);
+  await take(alice, "Dora Denied");
+  await alice.getByRole("button", { name: "Start audio call" }).click();
+  const doraIncoming = dora.getByRole("alertdialog", { name: "Incoming call" });
+  await doraIncoming.getByRole("button", { name: "Accept" }).click();
+  await dora.getByRole("alert").filter({ hasText: "Microphone access was denied" }).waitFor();
+  await shot(dora, "support-call-mic-denied");
+  await alice.getByRole("status").filter({ hasText: "The customer declined the call" }).waitFor();
+
+  // no route between the browsers (the customer's side may use relays only, and there is no
+  // TURN server): both give up and say the other side cannot be reached
+  const relayOnly = () => {
+    const Real = window.RTCPeerConnection;
+    window.RTCPeerConnection = function (cfg) {
+      return new Real({ ...cfg, iceTransportPolicy: "relay" });
+    };
+    window.RTCPeerConnection.prototype = Real.prototype;
+  };
+  const eve = await customerWrites(browser, server.url, "Eve Elsewhere", "Call me from far away", relayOnly);
+  await alice.goto(`${server.url}/desk`);
+  await take(alice, "Eve Elsewhere");
+  await alice.getByRole("button", { name: "Start audio call" }).click();
+  await eve.getByRole("alertdialog", { name: "Incoming call" }).getByRole("button", { name: "Accept" }).click();
+  await status(eve).filter({ hasText: "Connecting…" }).waitFor();
+  const unreachable = "The call could not connect: the other side cannot be reached.";
+  await alice.getByRole("alert").filter({ hasText: unreachable }).waitFor({ timeout: T(45000) });
+  await eve.getByRole("alert").filter({ hasText: unreachable }).waitFor({ timeout: T(10000) });
+  assert.equal(await status(alice).filter({ hasText: "Connected" }).count(), 0);
 });
