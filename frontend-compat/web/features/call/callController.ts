@@ -204,14 +204,15 @@ export class CallController {
   async accept() {
     const { serviceId, callId, phase } = this.view;
     if (phase !== "incoming" || serviceId === null || callId === null) return;
+    this.accepting = callId;
     try {
       this.local = await openMic();
     } catch (e) {
+      this.accepting = null;
       void this.emit("call:decline", { serviceId, callId }).catch(() => undefined);
       this.dispatch({ type: "failed", error: micErrorText(e) });
       return;
     }
-    this.accepting = callId;
     try {
       await this.emit("call:accept", { serviceId, callId });
     } catch (e) {
