@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "src/core/json_body.h"
+#include "src/core/core.h"
 
 #define ICE_SERVERS_MAX 8
 #define ICE_URLS_MAX    4
