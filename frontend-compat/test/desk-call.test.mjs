@@ -315,6 +315,20 @@ for (const backend of backends()) {
   });
 }
 
+test("a bad --webrtc-ice-servers refuses to start, naming the option", async () => {
+  const store = backends()[0].url();
+  try {
+    for (const bad of ["not json", '[{"urls":"http://example.org"}]', '[{"urls":"turn:t.example.org"}]']) {
+      await assert.rejects(startDesk(backends()[0], ["--webrtc-ice-servers", bad], { ...store, cleanup: () => {} }), (e) => {
+        assert.match(e.message, /--webrtc-ice-servers must be/);
+        return true;
+      });
+    }
+  } finally {
+    store.cleanup();
+  }
+});
+
 /** A socket that reconnects (and so may be recovered), resolved once `first` arrives. */
 function reconnecting(server, nsp, auth, first) {
   const socket = io(`${server.url}${nsp}`, { forceNew: true, transports: ["websocket"], auth, reconnectionDelay: 100, reconnectionDelayMax: 200 });

@@ -10,8 +10,8 @@
  * An event about a service goes to desk:admins, its attendant's room, desk:staff while it is
  * queued, and to a room given as `also` (the attendant a transfer took it from), in one
  * broadcast so each socket gets it once. A call (call.c) adds desk:call:<service id>, the one
- * socket in it. A role change or a deactivation drops the user's
- * sockets, so a reconnection reads the new role. */
+ * socket in it. A role change or a deactivation drops the user's sockets, so a reconnection
+ * reads the new role. */
 #include "src/desk/internal.h"
 
 #include <errno.h>
