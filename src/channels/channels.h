@@ -38,12 +38,74 @@
 #include "storage/desk.h"
 
 /* What a channel can do besides delivering text (srv_channel_ops_t.caps). */
-#define SRV_CHANNEL_CAP_TYPING   0x1u /* shows the attendant typing, reports the customer's */
-#define SRV_CHANNEL_CAP_RECEIPTS 0x2u /* reports delivered / read */
-#define SRV_CHANNEL_CAP_RATING   0x4u /* can ask for and return a 1-5 rating */
-#define SRV_CHANNEL_CAP_OUTBOX   0x8u /* delivers from the persisted outbox (asynchronously) */
+#define SRV_CHANNEL_CAP_TYPING   0x1u  /* shows the attendant typing, reports the customer's */
+#define SRV_CHANNEL_CAP_RECEIPTS 0x2u  /* reports delivered / read */
+#define SRV_CHANNEL_CAP_RATING   0x4u  /* can ask for and return a 1-5 rating */
+#define SRV_CHANNEL_CAP_OUTBOX   0x8u  /* delivers from the persisted outbox (asynchronously) */
+#define SRV_CHANNEL_CAP_CALL     0x10u /* WebRTC audio calls signalled through it (call.c) */
 
 typedef struct st_srv_channel_t srv_channel_t;
+
+/* ---- WebRTC audio calls (call.c; docs/desk.md "Calls") ----
+ * sioc only signals: the media go peer to peer. An attendant starts a call on /desk; the desk
+ * hands the channel SRV_CALL_INCOMING, the channel hands the customer's answer up through
+ * srv_channel_host_t.on_call, and the session descriptions and ICE candidates travel both ways
+ * as OFFER / ANSWER / ICE until either side (or the server: a disconnect, the service's finish
+ * or transfer) sends END. Every signal from a client is parsed by srv_call_parse first. */
+
+typedef enum en_srv_call_kind_t {
+    SRV_CALL_NONE = 0, /* srv_call_parse: the kind comes from the event's `type` */
+    SRV_CALL_INCOMING, /* desk -> customer: the attendant calls (data: {iceServers}) */
+    SRV_CALL_ACCEPT,   /* customer -> desk */
+    SRV_CALL_DECLINE,  /* customer -> desk */
+    SRV_CALL_OFFER,    /* both ways: data {type, sdp} */
+    SRV_CALL_ANSWER,   /* both ways: data {type, sdp} */
+    SRV_CALL_ICE,      /* both ways: data {candidate, sdpMid, sdpMLineIndex, usernameFragment}
+                          or null (no more candidates) */
+    SRV_CALL_END,      /* both ways: data {reason, by} */
+} srv_call_kind_t;
+
+#define SRV_CALL_KIND_BIT(k)   (1u << (k))
+#define SRV_CALL_SIGNAL_MAX    16384 /* bytes of an SDP, and of a signal's data as JSON */
+#define SRV_CALL_CANDIDATE_MAX 1024  /* bytes of an ICE candidate line */
+#define SRV_CALL_ID_MAX        64
+
+/** A parsed call event from a client: {serviceId, callId, type?, data?, reason?}. */
+typedef struct st_srv_call_msg_t {
+    int64_t service_id;
+    char call_id[SRV_CALL_ID_MAX + 1];
+    srv_call_kind_t kind;
+    json_t *data;    /* OFFER / ANSWER / ICE: a fresh copy of the known fields only (owned;
+                        json null for the end of ICE candidates), else NULL */
+    char reason[16]; /* END: "hangup" (default), "no_answer" or "failed" */
+} srv_call_msg_t;
+
+/** Why srv_call_parse refused: HTTP-like status (400, 413) and a protocol error code. */
+typedef struct st_srv_call_error_t {
+    int status;
+    const char *code; /* invalid_body, unknown_field, missing_field, invalid_field,
+                         payload_too_large, invalid_signal */
+    char message[128];
+} srv_call_error_t;
+
+/** Parses a call event's argument. With `fixed` != SRV_CALL_NONE the kind is `fixed` and the
+ * object may carry no `type`/`data` (accept, decline, end: only `reason` for END); otherwise
+ * `type` ("offer", "answer", "ice", "end") picks it and must be in `allowed`
+ * (SRV_CALL_KIND_BIT mask). `serviceId` (a positive integer) and `callId` (1..SRV_CALL_ID_MAX
+ * printable ASCII) are required. Returns 0 (dispose `out` with srv_call_msg_dispose) or
+ * -EBADMSG / -EMSGSIZE with `err` filled and nothing to dispose. Pure. */
+int srv_call_parse(const json_t *arg, srv_call_kind_t fixed, unsigned allowed, srv_call_msg_t *out,
+                   srv_call_error_t *err);
+void srv_call_msg_dispose(srv_call_msg_t *m);
+/** "offer", "answer", "ice", "end", "incoming", "accept", "decline" ("" for NONE). */
+const char *srv_call_kind_name(srv_call_kind_t k);
+/** A new random call id (22 URL-safe characters) in `out`. */
+void srv_call_id_new(char out[SRV_CALL_ID_MAX + 1]);
+/** Checks --webrtc-ice-servers: a JSON array (at most 8) of {urls: "stun:..." | [...], username?,
+ * credential?}. Returns the parsed array (owned) or NULL with a static reason in *why. */
+json_t *srv_call_ice_servers_parse(const char *text, const char **why);
+
+typedef void (*srv_channel_call_done)(void *cbdata, int status);
 
 /** What a channel reports to its host when an operation it handed up completed: `status` 0 or a
  * negative errno as storage/desk.h's; `msg`/`svc` borrowed until return (NULL on error). */
@@ -78,6 +140,13 @@ typedef struct st_srv_channel_host_t {
      * stores it and tells the staff (message:status). */
     void (*on_status)(void *data, srv_channel_t *ch, int64_t service_id, int64_t message_id,
                       int64_t seq, store_msg_state_t state, const char *error);
+    /** The customer answered a call (CAP_CALL): ACCEPT or DECLINE of call `call_id` (the desk
+     * checks the service is the customer's and open and that the call rings: else `done` gets
+     * -ENOENT), or OFFER / ANSWER / ICE / END of a call the channel knows the customer is in
+     * (`signal` the parsed signal, borrowed; END's {reason}). `done` runs exactly once. */
+    void (*on_call)(void *data, srv_channel_t *ch, int64_t customer_id, int64_t service_id,
+                    const char *call_id, srv_call_kind_t kind, const json_t *signal,
+                    srv_channel_call_done done, void *cbdata);
 } srv_channel_host_t;
 
 /** What a channel reports of itself for the admin page (describe / set_enabled): `obj` is the
@@ -109,6 +178,11 @@ typedef struct st_srv_channel_ops_t {
     void (*describe)(srv_channel_t *ch, srv_channel_state_done done, void *cbdata);
     /** Optional: starts (true) or ends (false) the channel's session; `done` gets the state. */
     void (*set_enabled)(srv_channel_t *ch, bool enabled, srv_channel_state_done done, void *cbdata);
+    /** CAP_CALL: hands the customer of `service_id` a call event: INCOMING (data {iceServers}),
+     * OFFER / ANSWER / ICE (the parsed signal), END (data {reason, by}; `call_id` NULL: whatever
+     * call the service has). `data` is borrowed. */
+    void (*call)(srv_channel_t *ch, int64_t customer_id, int64_t service_id, const char *call_id,
+                 srv_call_kind_t kind, const json_t *data);
 } srv_channel_ops_t;
 
 struct st_srv_channel_t {

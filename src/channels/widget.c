@@ -9,6 +9,14 @@
  * connection the socket gets `history`: its newest messages over all its services, oldest
  * first, the latest service and whether a rating is pending, which is what a reloaded page needs.
  *
+ * Calls (SRV_CHANNEL_CAP_CALL, docs/desk.md "Calls"): call:incoming and call:end go to the
+ * customer's room (every tab rings, every tab stops); the tab that accepts (the desk checked the
+ * call rings) joins the room call:<service id> and keeps {serviceId, callId} in socket.data.call,
+ * and only a socket in that room may send call:signal / call:end for it; signals from the desk go
+ * to that room only. call:answered tells the other tabs to stop ringing. A disconnect of the
+ * socket in the call ends it. A second accept is refused while a socket of any node is in the
+ * room (fetchSockets).
+ *
  * In-flight work keeps a socket reference and sits in a list; widget_free orphans it (the
  * callbacks then only free). Loop thread only. */
 #include "src/channels/channels.h"
@@ -50,7 +58,8 @@ struct st_wop_t {
     sio_socket_t *sock; /* referenced */
     int64_t ack_id;
     int64_t customer_id;
-    json_t *history; /* the messages, while the service is looked up */
+    json_t *history;     /* the messages, while the service is looked up */
+    srv_call_msg_t call; /* call:accept, while the desk checks it */
 };
 
 static wop_t *wop_new(widget_t *w, sio_socket_t *sock, int64_t ack_id)
@@ -77,6 +86,7 @@ static void wop_free(wop_t *op)
             op->next->prev = op->prev;
     }
     json_decref(op->history);
+    srv_call_msg_dispose(&op->call);
     sio_socket_unref(op->sock);
     free(op);
 }
@@ -99,6 +109,8 @@ static void room_of(char *buf, size_t n, int64_t customer_id)
 {
     snprintf(buf, n, "customer:%lld", (long long)customer_id);
 }
+
+static void call_room(char *buf, size_t n, int64_t service_id);
 
 static int64_t sock_customer(sio_socket_t *sock)
 {
@@ -285,6 +297,11 @@ static void on_connection(sio_socket_t *sock, void *data)
     }
     room_of(room, sizeof(room), cid);
     sio_socket_join(sock, room);
+    json_t *c = json_object_get(sio_socket_data(sock), "call");
+    if (sio_socket_recovered(sock) && c != NULL) { /* its call ended when it disconnected */
+        call_room(room, sizeof(room), json_integer_value(json_object_get(c, "serviceId")));
+        sio_socket_leave(sock, room);
+    }
     wop_t *op = wop_new(w, sock, -1);
     op->customer_id = cid;
     if (store_desk_customer_messages(w->store, cid, 0, HISTORY_LIMIT, on_history_messages, op) != 0)
@@ -405,6 +422,212 @@ static void on_read(sio_socket_t *sock, const sio_event_t *ev, void *data)
                srv_json_int(arg, "seq", 0));
 }
 
+/* ---- calls ---- */
+
+static void call_room(char *buf, size_t n, int64_t service_id)
+{
+    snprintf(buf, n, "call:%lld", (long long)service_id);
+}
+
+static void emit_to(widget_t *w, const char *room, const char *event, json_t *payload,
+                    unsigned flags)
+{
+    if (w->nsp == NULL) {
+        json_decref(payload);
+        return;
+    }
+    sio_broadcast_t *b = sio_broadcast_to(sio_namespace_broadcast(w->nsp), room);
+    sio_broadcast_emit(sio_broadcast_flags(b, flags), event, json_pack("[o]", payload), NULL, 0);
+}
+
+/* The call id of the call `sock` is in for `service_id` (it accepted it and is still in the
+ * room), or NULL. */
+static const char *sock_call(sio_socket_t *sock, int64_t service_id)
+{
+    char room[40];
+    json_t *c = json_object_get(sio_socket_data(sock), "call");
+    call_room(room, sizeof(room), service_id);
+    if (!sio_socket_in_room(sock, room) ||
+        json_integer_value(json_object_get(c, "serviceId")) != service_id)
+        return NULL;
+    return json_string_value(json_object_get(c, "callId"));
+}
+
+static bool sock_in_call(sio_socket_t *sock, const srv_call_msg_t *m)
+{
+    const char *id = sock_call(sock, m->service_id);
+    return id != NULL && strcmp(id, m->call_id) == 0;
+}
+
+/* Parses a call event of the customer's; acks the error and returns false. */
+static bool call_arg(sio_socket_t *sock, const sio_event_t *ev, srv_call_kind_t fixed,
+                     srv_call_msg_t *m)
+{
+    srv_call_error_t err;
+    unsigned allowed = SRV_CALL_KIND_BIT(SRV_CALL_OFFER) | SRV_CALL_KIND_BIT(SRV_CALL_ANSWER) |
+                       SRV_CALL_KIND_BIT(SRV_CALL_ICE);
+    if (srv_call_parse(json_array_get(ev->args, 0), fixed, allowed, m, &err) == 0)
+        return true;
+    ack_err(sock, ev->ack_id, err.code, err.message);
+    return false;
+}
+
+static void ack_call(sio_socket_t *sock, int64_t ack_id, int status)
+{
+    if (status == 0)
+        ack(sock, ack_id, json_pack("{s:b}", "ok", 1));
+    else if (status == -ENOENT)
+        ack_err(sock, ack_id, "call_not_found", "no such call for your service");
+    else if (status == -EALREADY)
+        ack_err(sock, ack_id, "call_answered", "the call was answered on another device");
+    else if (status == -EBUSY)
+        ack_err(sock, ack_id, "call_busy", "this tab is in another call");
+    else
+        ack_status(sock, ack_id, status);
+}
+
+static void on_call_done(void *cbdata, int status)
+{
+    wop_t *op = cbdata;
+    if (!wop_alive(op))
+        return;
+    ack_call(op->sock, op->ack_id, status);
+    wop_free(op);
+}
+
+static void call_ignored(void *cbdata, int status)
+{
+    UNUSED(cbdata);
+    UNUSED(status);
+}
+
+static void on_accepted(void *cbdata, int status)
+{
+    wop_t *op = cbdata;
+    char room[40];
+    if (!wop_alive(op))
+        return;
+    if (status == 0 && sio_socket_connected(op->sock)) {
+        call_room(room, sizeof(room), op->call.service_id);
+        sio_socket_join(op->sock, room);
+        json_t *d = json_deep_copy(sio_socket_data(op->sock));
+        json_object_set_new(d, "call",
+                            json_pack("{s:I,s:s}", "serviceId", (json_int_t)op->call.service_id,
+                                      "callId", op->call.call_id));
+        sio_socket_set_data(op->sock, d);
+        /* the other tabs stop ringing (this one has the ack) */
+        char croom[40];
+        room_of(croom, sizeof(croom), op->customer_id);
+        sio_broadcast_emit(sio_broadcast_to(sio_socket_broadcast(op->sock), croom), "call:answered",
+                           json_pack("[{s:I,s:s}]", "serviceId", (json_int_t)op->call.service_id,
+                                     "callId", op->call.call_id),
+                           NULL, 0);
+    }
+    ack_call(op->sock, op->ack_id, status);
+    wop_free(op);
+}
+
+static void on_accept_fetched(int err, const json_t *sockets, void *cbdata)
+{
+    wop_t *op = cbdata;
+    if (!wop_alive(op))
+        return;
+    if (err != 0 && json_array_size(sockets) == 0) {
+        ack_call(op->sock, op->ack_id, -EIO);
+        wop_free(op);
+        return;
+    }
+    if (json_array_size(sockets) > 0) { /* another tab or device has it */
+        ack_call(op->sock, op->ack_id, -EALREADY);
+        wop_free(op);
+        return;
+    }
+    const srv_channel_host_t *h = op->w->ch.host;
+    h->on_call(h->data, &op->w->ch, op->customer_id, op->call.service_id, op->call.call_id,
+               SRV_CALL_ACCEPT, NULL, on_accepted, op);
+}
+
+static void on_call_accept(sio_socket_t *sock, const sio_event_t *ev, void *data)
+{
+    widget_t *w = data;
+    char room[40];
+    srv_call_msg_t m;
+    if (!call_arg(sock, ev, SRV_CALL_ACCEPT, &m))
+        return;
+    json_t *c = json_object_get(sio_socket_data(sock), "call");
+    if (c != NULL && sock_call(sock, json_integer_value(json_object_get(c, "serviceId"))) != NULL) {
+        ack_call(sock, ev->ack_id, -EBUSY);
+        return;
+    }
+    wop_t *op = wop_new(w, sock, ev->ack_id);
+    op->customer_id = sock_customer(sock);
+    op->call = m;
+    call_room(room, sizeof(room), m.service_id);
+    sio_broadcast_fetch_sockets(sio_broadcast_to(sio_namespace_broadcast(w->nsp), room),
+                                on_accept_fetched, op);
+}
+
+static void on_call_decline(sio_socket_t *sock, const sio_event_t *ev, void *data)
+{
+    widget_t *w = data;
+    srv_call_msg_t m;
+    if (!call_arg(sock, ev, SRV_CALL_DECLINE, &m))
+        return;
+    wop_t *op = wop_new(w, sock, ev->ack_id);
+    const srv_channel_host_t *h = w->ch.host;
+    h->on_call(h->data, &w->ch, sock_customer(sock), m.service_id, m.call_id, SRV_CALL_DECLINE,
+               NULL, on_call_done, op);
+}
+
+/* call:signal and call:end: only from the socket in the call. */
+static void call_relay(widget_t *w, sio_socket_t *sock, const sio_event_t *ev,
+                       srv_call_kind_t fixed)
+{
+    srv_call_msg_t m;
+    if (!call_arg(sock, ev, fixed, &m))
+        return;
+    if (!sock_in_call(sock, &m)) {
+        srv_call_msg_dispose(&m);
+        ack_call(sock, ev->ack_id, -ENOENT);
+        return;
+    }
+    json_t *data = m.kind == SRV_CALL_END ? json_pack("{s:s}", "reason", m.reason) : m.data;
+    wop_t *op = wop_new(w, sock, ev->ack_id);
+    const srv_channel_host_t *h = w->ch.host;
+    h->on_call(h->data, &w->ch, sock_customer(sock), m.service_id, m.call_id, m.kind, data,
+               on_call_done, op);
+    if (m.kind == SRV_CALL_END)
+        json_decref(data);
+    srv_call_msg_dispose(&m);
+}
+
+static void on_call_signal(sio_socket_t *sock, const sio_event_t *ev, void *data)
+{
+    call_relay(data, sock, ev, SRV_CALL_NONE);
+}
+
+static void on_call_end(sio_socket_t *sock, const sio_event_t *ev, void *data)
+{
+    call_relay(data, sock, ev, SRV_CALL_END);
+}
+
+/* The socket in a call went away: the call ends. */
+static void on_disconnecting(sio_socket_t *sock, const char *reason, void *data)
+{
+    widget_t *w = data;
+    UNUSED(reason);
+    json_t *c = json_object_get(sio_socket_data(sock), "call");
+    int64_t sid = json_integer_value(json_object_get(c, "serviceId"));
+    const char *call_id = c != NULL ? sock_call(sock, sid) : NULL;
+    if (call_id == NULL)
+        return;
+    json_t *d = json_pack("{s:s}", "reason", "disconnected");
+    const srv_channel_host_t *h = w->ch.host;
+    h->on_call(h->data, &w->ch, sock_customer(sock), sid, call_id, SRV_CALL_END, d, call_ignored,
+               NULL);
+    json_decref(d);
+}
+
 /* ---- the vtable ---- */
 
 static void widget_deliver(srv_channel_t *ch, const store_service_t *svc,
@@ -435,6 +658,50 @@ static void widget_receipt(srv_channel_t *ch, int64_t customer_id, int64_t servi
                         "upToSeq", (json_int_t)seq, "state", store_msg_state_name(state)));
 }
 
+static void widget_call(srv_channel_t *ch, int64_t customer_id, int64_t service_id,
+                        const char *call_id, srv_call_kind_t kind, const json_t *data)
+{
+    widget_t *w = W(ch);
+    char room[40];
+    json_t *p = json_pack("{s:I,s:s?}", "serviceId", (json_int_t)service_id, "callId", call_id);
+    call_room(room, sizeof(room), service_id);
+    switch (kind) {
+    case SRV_CALL_INCOMING:
+        json_object_update(p, (json_t *)data);
+        emit_room(w, customer_id, "call:incoming", p);
+        break;
+    case SRV_CALL_OFFER:
+    case SRV_CALL_ANSWER:
+    case SRV_CALL_ICE:
+        json_object_set_new(p, "type", json_string(srv_call_kind_name(kind)));
+        json_object_set(p, "data", (json_t *)data);
+        emit_to(w, room, "call:signal", p, SIO_EMIT_NO_STORE);
+        break;
+    case SRV_CALL_END:
+        if (call_id == NULL)
+            json_object_set_new(p, "callId", json_null());
+        json_object_update(p, (json_t *)data);
+        emit_room(w, customer_id, "call:end", p);
+        if (w->nsp != NULL)
+            sio_broadcast_sockets_leave(sio_broadcast_to(sio_namespace_broadcast(w->nsp), room),
+                                        room);
+        break;
+    default:
+        json_decref(p);
+        break;
+    }
+}
+
+static const struct {
+    const char *name;
+    sio_event_cb fn;
+} call_events[] = {
+    {"call:accept", on_call_accept},
+    {"call:decline", on_call_decline},
+    {"call:signal", on_call_signal},
+    {"call:end", on_call_end},
+};
+
 static void widget_free(srv_channel_t *ch)
 {
     widget_t *w = W(ch);
@@ -445,6 +712,9 @@ static void widget_free(srv_channel_t *ch)
         sio_namespace_on(w->nsp, "rating:submit", NULL, NULL);
         sio_namespace_on(w->nsp, "typing", NULL, NULL);
         sio_namespace_on(w->nsp, "message:read", NULL, NULL);
+        for (size_t i = 0; i < ARRAY_SIZE(call_events); i++)
+            sio_namespace_on(w->nsp, call_events[i].name, NULL, NULL);
+        sio_namespace_on_disconnecting(w->nsp, NULL, NULL);
     }
     sodium_memzero(w->key, sizeof(w->key));
     free(w);
@@ -452,12 +722,14 @@ static void widget_free(srv_channel_t *ch)
 
 static const srv_channel_ops_t widget_ops = {
     .name = "widget",
-    .caps = SRV_CHANNEL_CAP_TYPING | SRV_CHANNEL_CAP_RECEIPTS | SRV_CHANNEL_CAP_RATING,
+    .caps = SRV_CHANNEL_CAP_TYPING | SRV_CHANNEL_CAP_RECEIPTS | SRV_CHANNEL_CAP_RATING |
+            SRV_CHANNEL_CAP_CALL,
     .deliver = widget_deliver,
     .typing = widget_typing,
     .rating_request = widget_rating_request,
     .receipt = widget_receipt,
     .free = widget_free,
+    .call = widget_call,
 };
 
 srv_channel_t *srv_widget_new(uv_loop_t *loop, store_t *store, sio_server_t *io, const uint8_t *key,
@@ -481,6 +753,9 @@ srv_channel_t *srv_widget_new(uv_loop_t *loop, store_t *store, sio_server_t *io,
         sio_namespace_on(w->nsp, "rating:submit", on_rating_submit, w);
         sio_namespace_on(w->nsp, "typing", on_typing, w);
         sio_namespace_on(w->nsp, "message:read", on_read, w);
+        for (size_t i = 0; i < ARRAY_SIZE(call_events); i++)
+            sio_namespace_on(w->nsp, call_events[i].name, call_events[i].fn, w);
+        sio_namespace_on_disconnecting(w->nsp, on_disconnecting, w);
     }
     return &w->ch;
 }

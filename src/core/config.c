@@ -170,6 +170,10 @@ static const opt_t options[] = {
     {"whatsapp-template", OPT_STR, FIELD(whatsapp_template), 0, 0, check_template, true, NULL,
      "NAME[:LANG]",
      "WhatsApp Cloud API: template offered outside the 24-hour window (lang: en_US)"},
+    {"webrtc-ice-servers", OPT_STR, FIELD(webrtc_ice_servers), 0, 0, check_nonempty, true, NULL,
+     "JSON",
+     "desk calls: STUN/TURN servers for both browsers, a JSON array of {urls, username?, "
+     "credential?} (unset: none, host candidates only)"},
     {"log-level", OPT_LOG_LEVEL, FIELD(log_level), 0, 0, NULL, false, "info", "LEVEL",
      "debug, info, warn or error"},
     {"config", OPT_STR, FIELD(config_file), 0, 0, check_nonempty, false, NULL, "FILE",

@@ -78,6 +78,7 @@ typedef struct st_srv_config_t {
     char *whatsapp_graph_url;       /* "https://graph.facebook.com" */
     char *whatsapp_api_version;     /* "v21.0" */
     char *whatsapp_template;        /* NULL: "name[:lang]" offered outside the 24 h window */
+    char *webrtc_ice_servers;       /* NULL: none; desk calls' RTCIceServer JSON array */
     log_level_t log_level;          /* LOG_LEVEL_INFO */
     char *config_file;              /* NULL: the file given by --config / SIOC_CONFIG */
     bool help;                      /* --help was given: print srv_config_help() */

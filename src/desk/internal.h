@@ -67,6 +67,7 @@ struct st_srv_desk_t {
     char setup_hash[65];      /* hex SHA-256 of the one-time setup token, "" if none */
     int64_t setup_expires_at; /* ms */
     int64_t rr_last;          /* auto-assign: the attendant picked last (round robin) */
+    json_t *ice_servers;      /* --webrtc-ice-servers, parsed (owned; [] by default) */
 };
 
 /* ---- rest.c: operations and replies ---- */
@@ -93,7 +94,9 @@ struct st_desk_op_t {
     srv_channel_t *ch;
     srv_channel_msg_done msg_done;
     srv_channel_svc_done svc_done;
+    srv_channel_call_done call_done;
     void *done_data;
+    const char *call_reason; /* call.c: why the call ends (static) */
 };
 
 desk_op_t *desk_op_new(srv_desk_t *desk);
@@ -203,12 +206,34 @@ void desk_notify_service(srv_desk_t *desk, const char *event, const store_servic
 /** Emits `event` with `payload` (stolen) to the same audience as desk_notify_service. */
 void desk_notify_about(srv_desk_t *desk, const char *event, const store_service_t *svc,
                        int64_t also, json_t *payload);
+/** The /desk namespace (desk->rt must be set). */
+sio_namespace_t *desk_rt_namespace(srv_desk_t *desk);
+/** A new op for a /desk event whose first argument passed `fields` (copied into op->body, its
+ * serviceId in op->ids[0]), or NULL (the error was acked). */
+desk_op_t *desk_event_op(srv_desk_t *desk, sio_socket_t *sock, const sio_event_t *ev,
+                         const srv_json_field_t *fields, size_t n);
 /** Drops the /desk sockets of `user_id` on every node. */
 void desk_rt_drop_user(srv_desk_t *desk, int64_t user_id);
 /** Staff ids with a /desk socket on any node, who are attendants or admins (for auto-assign):
  * cb gets a JSON array of user ids (borrowed) or NULL on error. */
 typedef void (*desk_online_cb)(const json_t *ids, void *cbdata);
 void desk_rt_online(srv_desk_t *desk, desk_online_cb cb, void *cbdata);
+
+/* ---- call.c: WebRTC audio calls ---- */
+
+/** /desk events call:start and call:signal. */
+void desk_on_call_start(sio_socket_t *sock, const sio_event_t *ev, void *data);
+void desk_on_call_signal(sio_socket_t *sock, const sio_event_t *ev, void *data);
+/** srv_channel_host_t.on_call. */
+void desk_host_call(void *data, srv_channel_t *ch, int64_t customer_id, int64_t service_id,
+                    const char *call_id, srv_call_kind_t kind, const json_t *d,
+                    srv_channel_call_done done, void *cbdata);
+/** Ends the call `svc` may have (finished: "service_finished", transferred: "transferred"). */
+void desk_call_service_gone(srv_desk_t *desk, const store_service_t *svc, const char *reason);
+/** A /desk socket is disconnecting: its call ends. */
+void desk_call_socket_gone(srv_desk_t *desk, sio_socket_t *sock);
+/** A /desk socket came back by connection state recovery: it leaves the room of its old call. */
+void desk_call_socket_recovered(sio_socket_t *sock);
 
 /* ---- json.c ---- */
 

@@ -9,8 +9,9 @@
  *   desk:user:<id>     one staff member: their services, and dropping their sockets
  * An event about a service goes to desk:admins, its attendant's room, desk:staff while it is
  * queued, and to a room given as `also` (the attendant a transfer took it from), in one
- * broadcast so each socket gets it once. A role change or a deactivation drops the user's
- * sockets, so a reconnection reads the new role. */
+ * broadcast so each socket gets it once. A call (call.c) adds desk:call:<service id>, the one
+ * socket in it. A role change or a deactivation drops the user's sockets, so a reconnection
+ * reads the new role. */
 #include "src/desk/internal.h"
 
 #include <errno.h>
@@ -181,6 +182,8 @@ static void on_connection(sio_socket_t *sock, void *data)
         return;
     }
     bool admin = sock_role(sock) == STORE_USER_ROLE_ADMIN;
+    if (sio_socket_recovered(sock))
+        desk_call_socket_recovered(sock);
     user_room(room, sizeof(room), uid);
     sio_socket_join(sock, room);
     sio_socket_join(sock, "desk:staff");
@@ -193,10 +196,8 @@ static void on_connection(sio_socket_t *sock, void *data)
 
 /* ---- events ---- */
 
-/* A new op for an event with a validated first argument (copied into op->body), or NULL (the
- * error was acked). */
-static desk_op_t *event_op(srv_desk_t *desk, sio_socket_t *sock, const sio_event_t *ev,
-                           const srv_json_field_t *fields, size_t n)
+desk_op_t *desk_event_op(srv_desk_t *desk, sio_socket_t *sock, const sio_event_t *ev,
+                         const srv_json_field_t *fields, size_t n)
 {
     desk_op_t *op = desk_op_for_event(desk, sock, ev->ack_id);
     op->user_id = sock_user(sock);
@@ -238,7 +239,7 @@ static const srv_json_field_t send_fields[] = {
 
 static void on_message_send(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    desk_op_t *op = event_op(data, sock, ev, send_fields, ARRAY_SIZE(send_fields));
+    desk_op_t *op = desk_event_op(data, sock, ev, send_fields, ARRAY_SIZE(send_fields));
     if (op != NULL)
         desk_services_message(op);
 }
@@ -264,7 +265,7 @@ static void typing_loaded(desk_op_t *op)
 
 static void on_typing(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    desk_op_t *op = event_op(data, sock, ev, typing_fields, ARRAY_SIZE(typing_fields));
+    desk_op_t *op = desk_event_op(data, sock, ev, typing_fields, ARRAY_SIZE(typing_fields));
     if (op != NULL)
         desk_load_service(op, typing_loaded);
 }
@@ -300,7 +301,7 @@ static void read_loaded(desk_op_t *op)
 
 static void on_read(sio_socket_t *sock, const sio_event_t *ev, void *data)
 {
-    desk_op_t *op = event_op(data, sock, ev, read_fields, ARRAY_SIZE(read_fields));
+    desk_op_t *op = desk_event_op(data, sock, ev, read_fields, ARRAY_SIZE(read_fields));
     if (op != NULL)
         desk_load_service(op, read_loaded);
 }
@@ -312,7 +313,20 @@ static const struct {
     {"message:send", on_message_send},
     {"typing", on_typing},
     {"message:read", on_read},
+    {"call:start", desk_on_call_start},
+    {"call:signal", desk_on_call_signal},
 };
+
+static void on_disconnecting(sio_socket_t *sock, const char *reason, void *data)
+{
+    UNUSED(reason);
+    desk_call_socket_gone(data, sock);
+}
+
+sio_namespace_t *desk_rt_namespace(srv_desk_t *desk)
+{
+    return desk->rt->nsp;
+}
 
 desk_rt_t *desk_rt_new(srv_desk_t *desk, sio_server_t *io)
 {
@@ -322,6 +336,7 @@ desk_rt_t *desk_rt_new(srv_desk_t *desk, sio_server_t *io)
     sio_namespace_on_connection(rt->nsp, on_connection, desk);
     for (size_t i = 0; i < ARRAY_SIZE(events); i++)
         sio_namespace_on(rt->nsp, events[i].name, events[i].fn, desk);
+    sio_namespace_on_disconnecting(rt->nsp, on_disconnecting, desk);
     return rt;
 }
 
@@ -333,6 +348,7 @@ void desk_rt_free(srv_desk_t *desk)
     /* the middleware and the connection hook stay (main stops the Socket.IO server first) */
     for (size_t i = 0; i < ARRAY_SIZE(events); i++)
         sio_namespace_on(rt->nsp, events[i].name, NULL, NULL);
+    sio_namespace_on_disconnecting(rt->nsp, NULL, NULL);
     free(rt);
     desk->rt = NULL;
 }

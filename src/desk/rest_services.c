@@ -139,6 +139,8 @@ static void on_assigned(void *cbdata, int status, const store_service_t *svc)
     if (!desk_op_proceed(op, status))
         return;
     int64_t prev = svc->previous_attendant_id;
+    if (prev > 0 && prev != svc->attendant_id)
+        desk_call_service_gone(op->desk, svc, "transferred");
     desk_notify_service(
         op->desk, "service:assigned", svc, prev,
         json_pack("{s:o}", "previousAttendantId", prev > 0 ? json_integer(prev) : json_null()));

@@ -53,6 +53,7 @@ srv_channel_t *desk_channel(srv_desk_t *desk, const char *name)
 void desk_after_finish(srv_desk_t *desk, const store_service_t *svc)
 {
     desk_notify_service(desk, "service:finished", svc, 0, NULL);
+    desk_call_service_gone(desk, svc, "service_finished");
     srv_channel_t *ch = desk_channel(desk, svc->channel);
     if (ch != NULL && (ch->ops->caps & SRV_CHANNEL_CAP_RATING))
         ch->ops->rating_request(ch, svc);
@@ -549,6 +550,16 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
             return NULL;
         }
     }
+    const char *why = NULL;
+    json_t *ice = srv_call_ice_servers_parse(conf->webrtc_ice_servers, &why);
+    if (ice == NULL) {
+        log_error(DESK_LOG, "--webrtc-ice-servers must be %s", why);
+        if (admin_pw != NULL) {
+            sodium_memzero(admin_pw, strlen(admin_pw));
+            free(admin_pw);
+        }
+        return NULL;
+    }
     srv_desk_t *desk = xcalloc(1, sizeof(*desk));
     desk->loop = loop;
     desk->conf = conf;
@@ -558,6 +569,7 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
     desk->admin_password = admin_pw;
     desk->idle_close_ms = (uint64_t)conf->desk_idle_close_s * 1000;
     desk->jwt_key = srv_chat_jwt_key(chat, &desk->jwt_key_len);
+    desk->ice_servers = ice;
     /* visitor tokens: a key of their own, so neither kind of token passes for the other */
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, sizeof(desk->visitor_key));
@@ -569,7 +581,8 @@ srv_desk_t *srv_desk_new(uv_loop_t *loop, const srv_config_t *conf, store_t *sto
                                       .on_rating = host_rating,
                                       .on_typing = host_typing,
                                       .on_read = host_read,
-                                      .on_status = host_status};
+                                      .on_status = host_status,
+                                      .on_call = desk_host_call};
     desk->widget =
         srv_widget_new(loop, store, io, desk->visitor_key, sizeof(desk->visitor_key), &desk->host);
     desk->channels[desk->n_channels++] = desk->widget;
@@ -638,6 +651,7 @@ void srv_desk_free(srv_desk_t *desk)
         free(desk->admin_password);
     }
     sodium_memzero(desk->visitor_key, sizeof(desk->visitor_key));
+    json_decref(desk->ice_servers);
     /* work in flight holds orphaned ops only; the memory goes with the timer handle */
     uv_timer_stop(&desk->idle_timer);
     uv_close((uv_handle_t *)&desk->idle_timer, on_timer_closed);

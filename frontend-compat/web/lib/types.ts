@@ -489,3 +489,39 @@ export interface Attachment {
   width?: number;
   height?: number;
 }
+
+// ---- WebRTC audio calls (docs/desk.md "Calls", src/desk/call.c): attendant on /desk <-> widget customer on /support ----
+
+export type CallSignalType = "offer" | "answer" | "ice";
+export type CallEndReason = "hangup" | "declined" | "no_answer" | "failed" | "disconnected" | "service_finished" | "transferred";
+/** An RTCIceServer from --webrtc-ice-servers (empty by default: host candidates only). */
+export interface CallIceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+/** The ack of /desk `call:start`, and /support `call:incoming`. */
+export interface CallStarted {
+  serviceId: number;
+  callId: string;
+  iceServers: CallIceServer[];
+}
+/** `call:signal` both ways: a session description, an ICE candidate, or null (no more candidates). */
+export interface CallSignalEvent {
+  serviceId: number;
+  callId: string;
+  type: CallSignalType;
+  data: { type: "offer" | "answer"; sdp: string } | { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null } | null;
+}
+/** `call:end` both ways (callId null: whatever call the service had). */
+export interface CallEndEvent {
+  serviceId: number;
+  callId: string | null;
+  reason: CallEndReason;
+  by: "attendant" | "customer" | "server";
+}
+/** /desk `call:accepted`, /support `call:answered` (another tab of the customer took it). */
+export interface CallAcceptedEvent {
+  serviceId: number;
+  callId: string;
+}

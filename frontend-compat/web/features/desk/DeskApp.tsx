@@ -34,6 +34,7 @@ import { clock, duration, splitInbox, titleWithBadge, totalUnread } from "./logi
 import MessageList from "./MessageList";
 import ContactLinks from "./ContactLinks";
 import WhatsAppWindow from "./WhatsAppWindow";
+import CallButton from "./CallButton";
 import StaffNav from "./StaffNav";
 import { isStaff } from "./roles";
 import { beep } from "./beep";
@@ -290,6 +291,7 @@ function ServicePane({ id, meId, admin, staff, attendants, onBack }: { id: numbe
             <button className={form.secondary} onClick={() => setDialog("finish")}>Finish</button>
           </>
         ) : null}
+        <CallButton service={s} meId={meId} />
       </header>
       {takeState.error ? <p role="alert" className={styles.paneError}>{takeError(takeState.error)}</p> : null}
       <div className={styles.body}>

@@ -15,6 +15,8 @@ import { load, save } from "@/lib/storage";
 import type { WidgetService, WidgetSession } from "@/lib/types";
 import ThemeToggle from "@/features/theme/ThemeToggle";
 import { clock } from "@/features/desk/logic";
+import { CallController, type CallSocket } from "@/features/call/callController";
+import CallPrompt from "./CallPrompt";
 import { initialSupport, serviceStarts, supportReducer, type PendingMessage, type WidgetMessage } from "./supportState";
 import styles from "./Support.module.css";
 
@@ -121,6 +123,7 @@ function ackErrorText(e: unknown): string {
 function Chat({ session, onEnded }: { session: StoredSession; onEnded: () => void }) {
   const [state, dispatch] = useReducer(supportReducer, undefined, () => initialSupport(load<PendingMessage[]>(PENDING_KEY, []).map((p) => ({ ...p, status: "pending" as const }))));
   const sock = useRef<Socket | null>(null);
+  const [call] = useState(() => new CallController("callee"));
   const pendingRef = useRef(state.pending);
   useEffect(() => {
     pendingRef.current = state.pending;
@@ -145,6 +148,7 @@ function Chat({ session, onEnded }: { session: StoredSession; onEnded: () => voi
   useEffect(() => {
     const s = io("/support", { auth: { visitorToken: session.visitorToken }, transports: ["websocket", "polling"], reconnectionDelay: 500, reconnectionDelayMax: 3000 });
     sock.current = s;
+    const detachCall = call.attach(s as unknown as CallSocket);
     s.on("connect", () => dispatch({ type: "connected", connected: true }));
     s.on("disconnect", () => dispatch({ type: "connected", connected: false }));
     s.on("connect_error", (err: Error & { data?: { code?: string } }) => {
@@ -159,11 +163,12 @@ function Chat({ session, onEnded }: { session: StoredSession; onEnded: () => voi
     s.on("typing", (t: { typing: boolean }) => dispatch({ type: "typing", typing: t.typing }));
     s.on("rating:request", (r: { serviceId: number }) => dispatch({ type: "ratingRequest", serviceId: r.serviceId }));
     return () => {
+      detachCall();
       s.removeAllListeners();
       s.disconnect();
       sock.current = null;
     };
-  }, [session.visitorToken, onEnded, flush]);
+  }, [session.visitorToken, onEnded, flush, call]);
 
   // the visitor has seen the desk's answers: read receipts
   const lastOut = [...state.messages].reverse().find((m) => m.direction === "out");
@@ -188,6 +193,7 @@ function Chat({ session, onEnded }: { session: StoredSession; onEnded: () => voi
   return (
     <div className={styles.chat}>
       {!state.connected && state.loaded ? <p role="status" className={styles.banner}>Reconnecting…</p> : null}
+      <CallPrompt call={call} />
       <div className={styles.scroll}>
         {!state.loaded ? (
           <div className={styles.skeleton} role="progressbar" aria-label="Loading the conversation"><span /><span /></div>
