@@ -4,6 +4,7 @@
 // unread badge unless the chat is open) and the person's own message:read (from any tab).
 // getChatDetail holds a chat's members and each member's read position ("Seen by").
 import { api } from "@/lib/api";
+import { followEvents } from "@/lib/live";
 import { getSocket } from "@/lib/socket";
 import type {
   Chat,
@@ -82,6 +83,8 @@ export const chatsApi = api.injectEndpoints({
             if (c) markChatRead(c, e.seq);
           });
         };
+        // not followEvents: the member counts here are increments, which an event the first
+        // page already reflects would apply twice
         try {
           await cacheDataLoaded;
         } catch {
@@ -160,17 +163,11 @@ export const chatsApi = api.injectEndpoints({
           const chatId = "chat" in e ? e.chat.id : e.chatId;
           if (chatId === id) dispatch(api.util.invalidateTags([{ type: "ChatDetail", id }]));
         };
-        const events = ["chat:member_added", "chat:member_removed", "chat:member_joined", "chat:member_left", "chat:updated"];
-        try {
-          await cacheDataLoaded;
-        } catch {
-          return;
-        }
-        socket.on("message:read", onRead);
-        for (const ev of events) socket.on(ev as "chat:updated", onMembers as never);
-        await cacheEntryRemoved;
-        socket.off("message:read", onRead);
-        for (const ev of events) socket.off(ev, onMembers);
+        const events = {
+          "message:read": onRead,
+          ...Object.fromEntries(["chat:member_added", "chat:member_removed", "chat:member_joined", "chat:member_left", "chat:updated"].map((ev) => [ev, onMembers])),
+        };
+        await followEvents(socket, events, cacheDataLoaded, cacheEntryRemoved);
       },
     }),
   }),

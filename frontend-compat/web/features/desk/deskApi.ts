@@ -13,6 +13,7 @@ import type { ThunkAction, UnknownAction } from "@reduxjs/toolkit";
 import { api, errorText, refreshSession } from "@/lib/api";
 import { newClientMsgId } from "@/lib/ids";
 import { outboxFlusher } from "@/lib/outbox";
+import { followEvents } from "@/lib/live";
 import type { AttendantsPage, DeskMessage, DeskStatusEvent, DeskUser, Service, ServiceDetail, ServicesPage } from "@/lib/types";
 import { loggedOut, type AuthState } from "@/features/auth/authSlice";
 import { deskAck, getDeskSocket } from "./deskSocket";
@@ -49,11 +50,6 @@ export const deskApi = desk.injectEndpoints({
       },
       providesTags: ["DeskInbox"],
       async onCacheEntryAdded(_arg, { updateCachedData, cacheDataLoaded, cacheEntryRemoved, dispatch, getState }) {
-        try {
-          await cacheDataLoaded;
-        } catch {
-          return;
-        }
         const socket = getDeskSocket();
         const apply = ({ service }: { service: Service }) => {
           const keep = inInbox(service, meOf(getState));
@@ -69,30 +65,21 @@ export const deskApi = desk.injectEndpoints({
           const text = e.error?.message || "The channel could not deliver it.";
           dispatch(deliveryFailed({ serviceId: e.serviceId, messageId: e.messageId, error: text, closesWindow: deliveryError(text).closesWindow }));
         };
-        socket.on("service:new", apply);
-        socket.on("service:assigned", apply);
-        socket.on("service:updated", apply);
-        socket.on("service:finished", apply);
-        socket.on("message:new", onMessage);
-        socket.on("message:status", onFailed);
-        await cacheEntryRemoved;
-        socket.off("service:new", apply);
-        socket.off("service:assigned", apply);
-        socket.off("service:updated", apply);
-        socket.off("service:finished", apply);
-        socket.off("message:new", onMessage);
-        socket.off("message:status", onFailed);
+        const events = {
+          "service:new": apply,
+          "service:assigned": apply,
+          "service:updated": apply,
+          "service:finished": apply,
+          "message:new": onMessage,
+          "message:status": onFailed,
+        };
+        await followEvents(socket, events, cacheDataLoaded, cacheEntryRemoved);
       },
     }),
     getService: build.query<ServiceDetail, number>({
       query: (id) => `/desk/services/${id}`,
       providesTags: (_r, _e, id) => [{ type: "DeskService", id }],
       async onCacheEntryAdded(id, { updateCachedData, cacheDataLoaded, cacheEntryRemoved }) {
-        try {
-          await cacheDataLoaded;
-        } catch {
-          return;
-        }
         const socket = getDeskSocket();
         const onService = ({ service }: { service: Service }) => {
           if (service.id === id) updateCachedData((d) => void (d.service = service));
@@ -107,17 +94,14 @@ export const deskApi = desk.injectEndpoints({
         const onStatus = (e: DeskStatusEvent) => {
           if (e.serviceId === id) updateCachedData((d) => applyStatusEvent(d.messages, e));
         };
-        socket.on("service:assigned", onService);
-        socket.on("service:updated", onService);
-        socket.on("service:finished", onService);
-        socket.on("message:new", onMessage);
-        socket.on("message:status", onStatus);
-        await cacheEntryRemoved;
-        socket.off("service:assigned", onService);
-        socket.off("service:updated", onService);
-        socket.off("service:finished", onService);
-        socket.off("message:new", onMessage);
-        socket.off("message:status", onStatus);
+        const events = {
+          "service:assigned": onService,
+          "service:updated": onService,
+          "service:finished": onService,
+          "message:new": onMessage,
+          "message:status": onStatus,
+        };
+        await followEvents(socket, events, cacheDataLoaded, cacheEntryRemoved);
       },
     }),
     getAttendants: build.query<DeskUser[], void>({
