@@ -380,7 +380,7 @@ char *wa_body_media(const char *to, const char *type, const char *media_id, cons
     return dump(o);
 }
 
-char *wa_body_rating(const char *to, int64_t service_id)
+char *wa_body_rating(const char *to, int64_t service_id, const char *opaque)
 {
     static const char *const titles[] = {"1 - Very poor", "2 - Poor", "3 - Okay", "4 - Good",
                                          "5 - Excellent"};
@@ -390,7 +390,7 @@ char *wa_body_rating(const char *to, int64_t service_id)
         snprintf(id, sizeof(id), WA_RATING_PREFIX "%lld:%d", (long long)service_id, r);
         json_array_append_new(rows, json_pack("{s:s,s:s}", "id", id, "title", titles[r - 1]));
     }
-    json_t *o = envelope(to, "interactive", NULL);
+    json_t *o = envelope(to, "interactive", opaque);
     json_object_set_new(
         o, "interactive",
         json_pack("{s:s,s:{s:s},s:{s:s},s:{s:s,s:[{s:s,s:o}]}}", "type", "list", "body", "text",

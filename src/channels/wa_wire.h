@@ -71,8 +71,8 @@ char *wa_body_template(const char *to, const char *name, const char *lang, const
 char *wa_body_media(const char *to, const char *type, const char *media_id, const char *caption,
                     const char *filename, const char *opaque);
 /** The rating request after a finished service: an interactive list of 1..5 whose row ids are
- * "rate:<service id>:<n>". */
-char *wa_body_rating(const char *to, int64_t service_id);
+ * "rate:<service id>:<n>" (`opaque` as in wa_body_text, may be NULL). */
+char *wa_body_rating(const char *to, int64_t service_id, const char *opaque);
 
 /** Marks the customer's message `wamid` (and the earlier ones) read: the blue ticks
  * ({"messaging_product":"whatsapp","status":"read","message_id":...}, Meta's "mark messages as
