@@ -214,7 +214,7 @@ Test(wa_wire, send_bodies_in_the_graph_api_shape)
         strstr(tp, "\"template\":{\"name\":\"hello_world\",\"language\":{\"code\":\"en_US\"}}") !=
         NULL);
     free(tp);
-    char *r = wa_body_rating("1", 42);
+    char *r = wa_body_rating("1", 42, "sioc-outbox:9");
     json_t *o = json_loads(r, 0, NULL);
     json_t *rows = json_object_get(
         json_array_get(json_object_get(json_object_get(json_object_get(o, "interactive"), "action"),
@@ -228,6 +228,8 @@ Test(wa_wire, send_bodies_in_the_graph_api_shape)
                               &svc, &rating));
     cr_expect_eq(svc, 42);
     cr_expect_eq(rating, 5);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "biz_opaque_callback_data")),
+                     "sioc-outbox:9");
     json_decref(o);
     free(r);
 }
