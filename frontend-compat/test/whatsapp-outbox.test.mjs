@@ -1,7 +1,8 @@
 // whatsapp-outbox.test.mjs - what the WhatsApp channel sends to Meta besides the attendants'
 // answers, all through the persisted outbox (docs/desk.md "WhatsApp", outbox kinds), against the
 // simulator on SQLite and PostgreSQL: the rating request after a finish (once, even after a 500,
-// and once after sioc is SIGKILLed with it pending), read receipts when the attendant reads the
+// once after sioc is SIGKILLed with it pending, and written at the next start if a crash kept
+// it from being written), read receipts when the attendant reads the
 // conversation (one per newest wamid), typing indicators (at most one per 20 s per service), and
 // a typing indicator that could not go out before its expiry, which is never sent.
 import assert from "node:assert/strict";
@@ -150,6 +151,33 @@ for (const backend of backends()) {
         await sleep(2500);
         assert.equal(listsTo(meta, from).length, 1);
         assert.equal(sql(server, `SELECT status FROM desk_outbox WHERE kind = 'rating' AND service_id = ${service.id}`, { scalar: true }), "sent");
+      } finally {
+        await server.stop();
+        store.cleanup();
+        await meta.close();
+      }
+    });
+
+    test("a rating request a crash kept from being written (after the finish) is written at the next start", async () => {
+      const { meta, store, att, from, service } = await crashSetup(backend);
+      let server = att.server;
+      try {
+        await api(server, "PATCH", "/v1/api/desk/channels/whatsapp", { token: server.admin.token, body: { enabled: false } });
+        assert.equal((await api(server, "POST", `/v1/api/desk/services/${service.id}/finish`, { token: att.token, body: {} })).status, 200);
+        const count = `SELECT count(*) FROM desk_outbox WHERE kind = 'rating' AND service_id = ${service.id}`;
+        await until(() => sql(server, count, { scalar: true }) === "1");
+        const adminToken = server.admin.token;
+        server.proc.kill("SIGKILL");
+        await new Promise((r) => server.proc.once("exit", r));
+        // what a crash between the finish's commit and the entry's write leaves: no entry
+        sql(server, `DELETE FROM desk_outbox WHERE kind = 'rating' AND service_id = ${service.id}`);
+        server = await startNode(store.url, waArgs(meta));
+        server.dbUrl = store.url;
+        await until(() => sql(server, count, { scalar: true }) === "1");
+        assert.equal((await api(server, "PATCH", "/v1/api/desk/channels/whatsapp", { token: adminToken, body: { enabled: true } })).status, 200);
+        await until(() => listsTo(meta, from).length === 1, T(10000));
+        await sleep(2000);
+        assert.equal(listsTo(meta, from).length, 1);
       } finally {
         await server.stop();
         store.cleanup();

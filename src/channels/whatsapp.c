@@ -34,15 +34,15 @@
  * settled with the same lease, backoff and attempts, in id order with the messages:
  *   rating  written when a service finishes within the window (wa_rating_request), dedupe key
  *           "rating:<service>" (asked once), expiring when the window closes (Meta would refuse
- *           it after); sent as the interactive list with biz_opaque_callback_data
- *           "sioc-outbox:<entry id>", so a "sent" status for it settles the entry if a crash hid
- *           Meta's answer (as the opaque id of messages does).
- *   read    the attendant read the customer's messages up to a seq (wa_receipt, from the desk's
- *           message:read): the newest inbound wamid up to it, dedupe key "read:<wamid>" (Meta
- *           marks the earlier ones too), sent as {"status":"read","message_id":...}.
- *   typing  the attendant types (wa_typing true; at most one per service per 20 s on this node):
- *           the latest inbound wamid with a typing_indicator, expiring after 25 s (Meta shows it
- *           at most that long): a claim after the expiry drops it unsent.
+ *           it after); each start writes those of the services finished in the last 15 min
+ *           again (a no-op but where a crash came between the finish and the write); sent as the
+ * interactive list with biz_opaque_callback_data "sioc-outbox:<entry id>", so a "sent" status for
+ * it settles the entry if a crash hid Meta's answer (as the opaque id of messages does). read the
+ * attendant read the customer's messages up to a seq (wa_receipt, from the desk's message:read):
+ * the newest inbound wamid up to it, dedupe key "read:<wamid>" (Meta marks the earlier ones too),
+ * sent as {"status":"read","message_id":...}. typing  the attendant types (wa_typing true; at most
+ * one per service per 20 s on this node): the latest inbound wamid with a typing_indicator,
+ * expiring after 25 s (Meta shows it at most that long): a claim after the expiry drops it unsent.
  * A final failure of these has no message to mark: it is logged and becomes the channel's
  * lastError. The wamids are looked up in the customer's latest messages (the inbound wamid is
  * the desk message's client id), so any node can write them whichever node stored the webhook.
@@ -91,6 +91,9 @@
 #define TYPING_TTL_MS   25000
 #define TYPING_SLOTS    64  /* services remembered for the throttle */
 #define LOOKBACK_MSGS   100 /* messages searched for the newest inbound wamid */
+/* A start asks again for the ratings of the services finished this recently (the entry is
+ * written after the finish's commit: a crash between the two would lose it) */
+#define RATING_SWEEP_MS (15 * 60 * 1000)
 
 typedef struct st_wa_t wa_t;
 typedef struct st_wa_job_t wa_job_t;
@@ -1720,11 +1723,29 @@ static void on_pending(void *cbdata, int status, const store_inbox_list_t *l)
     job_free(j);
 }
 
+/* The WhatsApp services finished lately: their rating entries are put again, a no-op (the dedupe
+ * key) for those that have one, the request for those a crash left without. */
+static void on_recently_finished(void *cbdata, int status, const store_service_list_t *l)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    int64_t since = (int64_t)time_now_ms() - RATING_SWEEP_MS;
+    for (size_t i = 0; status == 0 && i < l->count; i++)
+        if (l->items[i].finished_at >= since && l->items[i].rating == 0)
+            wa_rating_request(&j->w->ch, &l->items[i]);
+    job_free(j);
+}
+
 void srv_whatsapp_start(srv_channel_t *wa)
 {
     wa_t *w = W(wa);
     wa_job_t *j = job_new(w);
     if (store_inbox_pending(w->store, CHANNEL, 0, STORE_MAX_LIST, on_pending, j) != 0)
+        job_free(j);
+    store_service_filter_t f = {.status = 2, .channel = CHANNEL, .limit = 200}; /* newest first */
+    j = job_new(w);
+    if (store_desk_service_list(w->store, &f, on_recently_finished, j) != 0)
         job_free(j);
     drain_kick(w, 0);
     log_info(LOG_MOD, "channel on: phone number id %s, %s", w->conf->whatsapp_phone_number_id,
