@@ -45,8 +45,11 @@ describe("whatsapp with two sioc nodes on one PostgreSQL", { skip: pg ? false : 
       const s = l.json.services.find((x) => x.customer.phone === `+${from}`);
       return s && (await serviceOf(a, att.token, s.id)).messages.length === ids.length && s;
     });
+    // each node processes what it stored in order, but the nodes run side by side (Meta promises
+    // no order across deliveries either): once each, in some order
     const d = await serviceOf(b, att.token, service.id);
-    assert.deepEqual(d.messages.map((m) => m.clientMsgId), ids, "stored once each, in order");
+    assert.deepEqual(d.messages.map((m) => m.clientMsgId).sort(), [...ids].sort(), "stored once each");
+    const newest = d.messages.at(-1).clientMsgId;
     assert.equal((await api(a, "POST", `/v1/api/desk/services/${service.id}/take`, { token: att.token, body: {} })).status, 200);
     const attempts = meta.attempts;
     // the first answer hangs at Meta for 3 s while node B's drain claims every second
@@ -75,9 +78,9 @@ describe("whatsapp with two sioc nodes on one PostgreSQL", { skip: pg ? false : 
     // the attendant on node A reads the conversation: one read receipt, for the newest wamid
     const ack = await emitAck(dkA.socket, "message:read", { serviceId: service.id, seq: ids.length });
     assert.equal(ack.ok, true, JSON.stringify(ack));
-    await until(() => meta.reads.some((r) => r.wamid === ids.at(-1)));
+    await until(() => meta.reads.some((r) => r.wamid === newest));
     await sleep(1500);
-    assert.deepEqual(meta.reads.filter((r) => ids.includes(r.wamid)).map((r) => r.wamid), [ids.at(-1)]);
+    assert.deepEqual(meta.reads.filter((r) => ids.includes(r.wamid)).map((r) => r.wamid), [newest]);
   });
 
   test(
