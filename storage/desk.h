@@ -152,20 +152,52 @@ typedef struct st_store_desk_stats_t {
     size_t count;
 } store_desk_stats_t;
 
-/** An outbox entry claimed for delivery, with what the channel needs to send it. */
+/** What an outbox entry delivers (desk_outbox.kind, schema version 7). */
+typedef enum en_store_outbox_kind_t {
+    STORE_OUTBOX_MESSAGE = 0, /* 'message': a desk message, written with it (store_desk_outbound) */
+    STORE_OUTBOX_RATING,      /* 'rating': the rating request of a finished service */
+    STORE_OUTBOX_READ,        /* 'read': the customer's messages were read (a read receipt) */
+    STORE_OUTBOX_TYPING,      /* 'typing': an attendant is typing */
+} store_outbox_kind_t;
+
+#define STORE_MAX_OUTBOX_PAYLOAD 1024 /* bytes of an entry's payload */
+#define STORE_MAX_OUTBOX_KEY     256  /* bytes of an entry's dedupe key */
+
+/** An outbox entry claimed for delivery, with what the channel needs to send it. Every kind has
+ * a service (and through it a customer and their address); only MESSAGE entries have a message.
+ * Strings are never NULL. */
 typedef struct st_store_outbox_item_t {
     int64_t id;
-    int64_t message_id;
+    store_outbox_kind_t kind;
+    int64_t message_id; /* MESSAGE: the message; 0 for the other kinds */
     int64_t service_id;
     int64_t customer_id;
     const char *channel;
     const char *external_id; /* the customer's address on the channel */
-    const char *body;
-    int attempts;              /* including this one */
-    const char *sent_id;       /* the message's id on the channel if an earlier attempt stored one
-                                  (the remote side accepted it: settle, never send again), else "" */
-    const char *client_msg_id; /* the message's client id ("" if none) */
+    const char *body;        /* MESSAGE: the message's body; "" for the other kinds */
+    const char *payload;     /* other kinds: what store_outbox_put stored ("" for MESSAGE) */
+    int64_t expires_at;      /* ms; 0 = never. A claim never returns an entry past it (see there) */
+    int attempts;            /* including this one */
+    /* MESSAGE: the message's id on the channel if an earlier attempt stored one (the remote side
+     * accepted it: settle, never send again), else "" */
+    const char *sent_id;
+    const char *client_msg_id; /* MESSAGE: the message's client id ("" if none) */
 } store_outbox_item_t;
+
+/** A new entry of a kind other than MESSAGE (store_outbox_put). */
+typedef struct st_store_outbox_entry_t {
+    const char *channel;      /* the channel that drains it */
+    store_outbox_kind_t kind; /* RATING, READ or TYPING */
+    int64_t service_id;       /* the service it is about (its customer is the addressee) */
+    const char *payload;      /* what the channel needs (a WhatsApp wamid); NULL: "" */
+    /* NULL: none. Else at most one entry per (channel, dedupe_key) is ever written, whatever
+     * its state: "rating:<service>" asks once, "read:<wamid>" marks a message read once, even
+     * when several nodes put it at the same time */
+    const char *dedupe_key;
+    /* ms since the epoch, 0 = never: an entry not sent by then is never sent (a typing
+     * indicator is meaningless after a restart 30 s later; a rating request after the window) */
+    int64_t expires_at;
+} store_outbox_entry_t;
 
 typedef struct st_store_outbox_list_t {
     const store_outbox_item_t *items;
@@ -273,16 +305,25 @@ int store_reset_use(store_t *store, const char *token_hash, const char *password
 
 /* ---- outbox (channels that deliver asynchronously) ---------------------------------------- */
 
+/** Writes an entry of `e->kind` (not MESSAGE: those are written with their message), pending
+ * and due now. cb: the new entry's id, or 0 if an entry with its dedupe key exists (nothing is
+ * written). -EINVAL (kind, service id, sizes), -ENOENT no such service. */
+int store_outbox_put(store_t *store, const store_outbox_entry_t *e, store_count_cb cb,
+                     void *cbdata);
 /** Claims up to `limit` pending entries of `channel` that are due and not leased, leasing them
  * for lease_ms (a claimer that dies lets the lease run out; another claims them again) and
- * counting the attempt. Concurrent claimers (nodes) never get the same entry. */
+ * counting the attempt. Concurrent claimers (nodes) never get the same entry. Entries of every
+ * kind come in id order. First, in the same transaction, every pending unleased entry of
+ * `channel` whose expires_at has passed becomes 'expired' (done, never sent, never returned):
+ * an expired entry is settled without sending by construction. An entry claimed before its
+ * expiry is returned and may be sent a little after it (its send was in flight). */
 int store_outbox_claim(store_t *store, const char *channel, int64_t lease_ms, size_t limit,
                        store_outbox_cb cb, void *cbdata);
 /** Settles a claimed entry. ok: sent (the message stays `sent`: the remote side accepted it,
  * its receipts move it on; an entry of a disabled channel (store_channel_state_set) is never
- * claimed). Else the error is kept
- * and the entry is due again after retry_ms (exponential backoff is the caller's: pass it), or,
- * once `attempts` reached max_attempts, failed for good (the message becomes failed). */
+ * claimed). Else the error is kept and the entry is due again after retry_ms (exponential
+ * backoff is the caller's: pass it), or, once `attempts` reached max_attempts, failed for good
+ * (a MESSAGE entry's message becomes failed; the other kinds have none to mark). */
 int store_outbox_settle(store_t *store, int64_t outbox_id, bool ok, const char *error,
                         int64_t retry_ms, int max_attempts, store_status_cb cb, void *cbdata);
 
@@ -362,5 +403,7 @@ store_desk_msg_t *store_desk_msg_dup(const store_desk_msg_t *m);
 const char *store_service_status_name(store_service_status_t s);
 const char *store_desk_dir_name(store_desk_dir_t d);
 const char *store_msg_state_name(store_msg_state_t s);
+/** "message", "rating", "read", "typing" (desk_outbox.kind). */
+const char *store_outbox_kind_name(store_outbox_kind_t k);
 
 #endif

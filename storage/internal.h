@@ -91,6 +91,8 @@ typedef enum en_store_op_t {
     STORE_OP_RESET_USE,            /* s0 hash, s1 new password hash */
     STORE_OP_OUTBOX_CLAIM,         /* s0 channel, a0 lease ms, a1 limit */
     STORE_OP_OUTBOX_SETTLE, /* a0 id, a1 ok, a2 retry ms, a3 max attempts, s0 error or NULL */
+    /* s0 channel, s1 kind name, s2 payload, s3 key or NULL, a0 service, a1 expires_at (0: never) */
+    STORE_OP_OUTBOX_PUT,
     /* attachments (media.h; store_media.c, sqlite_media.c, pg_media.c) */
     STORE_OP_ATT_CREATE,    /* s0 sha, s1 type, s2 name, ids: size, user, customer, w, h, thumb */
     STORE_OP_ATT_GET,       /* a0 id, a1 user, a2 customer */
@@ -239,6 +241,8 @@ store_member_role_t store__member_role_parse(const char *s);
 
 /** "sent" ... "failed" back to the enum (unknown: sent). */
 store_msg_state_t store__msg_state_parse(const char *s);
+/** "message" ... "typing" back to the enum (unknown: message). */
+store_outbox_kind_t store__outbox_kind_parse(const char *s);
 /** The dashboard query of both backends: parameters $1 from and $2 to (SQLite binds them by
  * position; PostgreSQL infers bigint from the columns). Rows as store_desk_stats_row_t. */
 extern const char store__desk_stats_sql[];
@@ -248,7 +252,7 @@ extern const char store__desk_stats_sql[];
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 6 /* 5: attachments (media), 6: whatsapp */
+#define STORE_SCHEMA_VERSION 7 /* 5: attachments (media), 6: whatsapp, 7: outbox kinds */
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

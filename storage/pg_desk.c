@@ -91,8 +91,9 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
              "   AND NOT EXISTS (SELECT 1 FROM dup) RETURNING *),"
              " ins AS (" DMSG_INS " SELECT id, last_seq, 'out', $2::bigint, $6::text, $3::text,"
              "   $4::text, $5::bigint, 'sent', $5::bigint FROM bump RETURNING *),"
-             " ob AS (INSERT INTO desk_outbox (message_id, channel, next_attempt_at, created_at)"
-             "   SELECT ins.id, bump.channel, $5::bigint, $5::bigint FROM ins, bump"
+             " ob AS (INSERT INTO desk_outbox (message_id, service_id, channel, next_attempt_at,"
+             "   created_at) SELECT ins.id, bump.id, bump.channel, $5::bigint, $5::bigint"
+             "   FROM ins, bump"
              "   WHERE $7::boolean RETURNING 1),"
              " res AS (SELECT " DMSG(
                  "ins") ", false AS duplicate FROM ins"
@@ -191,18 +192,34 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "   RETURNING " PG_USER_COLS "),"
         " t AS (UPDATE refresh_tokens SET revoked = true WHERE user_id = (SELECT user_id FROM p))"
         " SELECT * FROM u",
+    /* x expires what is past its time (desk.h), c claims the rest; the two sets are disjoint
+     * (a row is never updated twice by one statement) */
     [STORE_OP_OUTBOX_CLAIM] =
-        "WITH c AS (UPDATE desk_outbox SET lease_until = $4::bigint + $2::bigint,"
+        "WITH x AS (UPDATE desk_outbox SET status = 'expired', done_at = $4::bigint,"
+        "   lease_until = NULL WHERE id IN (SELECT id FROM desk_outbox WHERE channel = $1::text"
+        "   AND status = 'pending' AND expires_at <= $4::bigint AND (lease_until IS NULL"
+        "   OR lease_until <= $4::bigint) FOR UPDATE SKIP LOCKED)),"
+        " c AS (UPDATE desk_outbox SET lease_until = $4::bigint + $2::bigint,"
         "   attempts = attempts + 1 WHERE id IN (SELECT id FROM desk_outbox"
         "   WHERE channel = $1::text AND status = 'pending' AND next_attempt_at <= $4::bigint"
+        "   AND (expires_at IS NULL OR expires_at > $4::bigint)"
         "   AND (lease_until IS NULL OR lease_until <= $4::bigint) AND NOT EXISTS (SELECT 1"
         "   FROM desk_channels c WHERE c.channel = $1::text AND c.enabled = 0) ORDER BY id"
-        "   LIMIT $3::bigint FOR UPDATE SKIP LOCKED) RETURNING id, message_id, channel, attempts)"
-        " SELECT c.id, c.message_id, m.service_id, s.customer_id, c.channel, k.external_id,"
-        " m.body, c.attempts, COALESCE(m.external_id, ''), COALESCE(m.client_msg_id, '')"
-        " FROM c"
-        " JOIN desk_messages m ON m.id = c.message_id"
-        " JOIN desk_services s ON s.id = m.service_id" KJOIN("s") " ORDER BY c.id",
+        "   LIMIT $3::bigint FOR UPDATE SKIP LOCKED)"
+        "   RETURNING id, message_id, service_id, channel, attempts, kind, payload, expires_at)"
+        " SELECT c.id, COALESCE(c.message_id, 0), c.service_id, s.customer_id, c.channel,"
+        " k.external_id, COALESCE(m.body, ''), c.attempts, COALESCE(m.external_id, ''),"
+        " COALESCE(m.client_msg_id, ''), c.kind, c.payload, COALESCE(c.expires_at, 0)"
+        " FROM c LEFT JOIN desk_messages m ON m.id = c.message_id"
+        " JOIN desk_services s ON s.id = c.service_id" KJOIN("s") " ORDER BY c.id",
+    /* s: the service exists; i: the entry, unless its dedupe key is taken */
+    [STORE_OP_OUTBOX_PUT] =
+        "WITH s AS (SELECT id FROM desk_services WHERE id = $5::bigint),"
+        " i AS (INSERT INTO desk_outbox (kind, service_id, channel, payload, dedupe_key,"
+        "   next_attempt_at, expires_at, created_at) SELECT $2::text, s.id, $1::text, $3::text,"
+        "   $4::text, $7::bigint, NULLIF($6::bigint, 0), $7::bigint FROM s"
+        "   ON CONFLICT (channel, dedupe_key) DO NOTHING RETURNING id)"
+        " SELECT (SELECT count(*) FROM s), COALESCE((SELECT id FROM i), 0)",
     [STORE_OP_OUTBOX_SETTLE] =
         "WITH o AS (UPDATE desk_outbox SET status = CASE WHEN $2::boolean THEN 'sent'"
         "   WHEN attempts >= $5::int THEN 'failed' ELSE 'pending' END,"
@@ -304,6 +321,10 @@ int store__pg_desk_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
     case STORE_OP_OUTBOX_CLAIM:
         v[0] = r->s[0], v[1] = N(r->a[0]), v[2] = N(r->a[1]), v[3] = now;
         return 4;
+    case STORE_OP_OUTBOX_PUT:
+        v[0] = r->s[0], v[1] = r->s[1], v[2] = r->s[2], v[3] = r->s[3];
+        v[4] = N(r->a[0]), v[5] = N(r->a[1]), v[6] = now;
+        return 7;
     case STORE_OP_OUTBOX_SETTLE:
         v[0] = N(r->a[0]), v[1] = r->a[1] ? "true" : "false", v[2] = r->s[0];
         v[3] = N(r->a[2]), v[4] = N(r->a[3]), v[5] = now;
@@ -526,6 +547,9 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
             o[i].attempts = (int)INT(i, 7);
             o[i].sent_id = TEXT(i, 8);
             o[i].client_msg_id = TEXT(i, 9);
+            o[i].kind = store__outbox_kind_parse(PQgetvalue(res, i, 10));
+            o[i].payload = TEXT(i, 11);
+            o[i].expires_at = INT(i, 12);
         }
         r->res.outbox.items = o;
         r->res.outbox.count = (size_t)n;
@@ -533,6 +557,11 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
     }
     case STORE_OP_OUTBOX_SETTLE:
         return n == 0 || INT(0, 0) == 0 ? -ENOENT : 0;
+    case STORE_OP_OUTBOX_PUT:
+        if (n == 0)
+            return -EIO;
+        r->res.seq = INT(0, 1);
+        return INT(0, 0) == 0 ? -ENOENT : 0;
     case STORE_OP_DESK_MSG_EXTERNAL:
         return n == 0 ? -ENOENT : 0;
     case STORE_OP_DESK_MSG_FIND:

@@ -201,4 +201,21 @@ const store_migration_t store__pg_migrations[STORE_SCHEMA_VERSION] = {
      " last_ok_at BIGINT,"
      " last_error TEXT NOT NULL DEFAULT '',"
      " last_error_at BIGINT);"},
+    {"outbox kinds",
+     "ALTER TABLE desk_outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'message'"
+     "  CHECK (kind IN ('message', 'rating', 'read', 'typing'));"
+     "ALTER TABLE desk_outbox ALTER COLUMN message_id DROP NOT NULL;"
+     "ALTER TABLE desk_outbox ADD COLUMN service_id BIGINT REFERENCES desk_services(id);"
+     "UPDATE desk_outbox o SET service_id = m.service_id FROM desk_messages m"
+     " WHERE m.id = o.message_id;"
+     "ALTER TABLE desk_outbox ALTER COLUMN service_id SET NOT NULL;"
+     "ALTER TABLE desk_outbox ADD COLUMN payload TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE desk_outbox ADD COLUMN dedupe_key TEXT;"
+     "ALTER TABLE desk_outbox ADD COLUMN expires_at BIGINT;"
+     "ALTER TABLE desk_outbox DROP CONSTRAINT desk_outbox_status_check;"
+     "ALTER TABLE desk_outbox ADD CONSTRAINT desk_outbox_status_check"
+     " CHECK (status IN ('pending', 'sent', 'failed', 'expired'));"
+     "ALTER TABLE desk_outbox ADD CONSTRAINT desk_outbox_kind_message"
+     " CHECK ((kind = 'message') = (message_id IS NOT NULL));"
+     "CREATE UNIQUE INDEX desk_outbox_key ON desk_outbox(channel, dedupe_key);"},
 };

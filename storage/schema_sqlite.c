@@ -5,7 +5,9 @@
  * transaction that inserts the message. Private chats carry their two users in private_a <
  * private_b, made unique, so one chat exists per pair. messages_fts is an FTS5 external-content
  * index on messages.body kept in step by triggers. A refresh token's family is the hash of the
- * first token of its login (version 3). */
+ * first token of its login (version 3). The outbox (version 7) holds entries of several kinds: a
+ * message's (message_id set) and the rating requests, read receipts and typing indicators of a
+ * service (message_id NULL), each with an optional dedupe key and expiry. */
 #include "storage/internal.h"
 
 const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
@@ -208,4 +210,35 @@ const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
      " last_ok_at INTEGER,"
      " last_error TEXT NOT NULL DEFAULT '',"
      " last_error_at INTEGER);"},
+    {"outbox kinds",
+     /* SQLite cannot drop NOT NULL from message_id: the table is rebuilt (nothing refers to it) */
+     "CREATE TABLE desk_outbox_v7 ("
+     " id INTEGER PRIMARY KEY,"
+     " kind TEXT NOT NULL DEFAULT 'message'"
+     "   CHECK (kind IN ('message', 'rating', 'read', 'typing')),"
+     " message_id INTEGER UNIQUE REFERENCES desk_messages(id),"
+     " service_id INTEGER NOT NULL REFERENCES desk_services(id),"
+     " channel TEXT NOT NULL,"
+     " payload TEXT NOT NULL DEFAULT '',"
+     " dedupe_key TEXT,"
+     " status TEXT NOT NULL DEFAULT 'pending'"
+     "   CHECK (status IN ('pending', 'sent', 'failed', 'expired')),"
+     " attempts INTEGER NOT NULL DEFAULT 0,"
+     " next_attempt_at INTEGER NOT NULL,"
+     " expires_at INTEGER,"
+     " lease_until INTEGER,"
+     " last_error TEXT NOT NULL DEFAULT '',"
+     " created_at INTEGER NOT NULL,"
+     " done_at INTEGER,"
+     " CHECK ((kind = 'message') = (message_id IS NOT NULL)),"
+     " UNIQUE (channel, dedupe_key));"
+     "INSERT INTO desk_outbox_v7 (id, kind, message_id, service_id, channel, status, attempts,"
+     " next_attempt_at, lease_until, last_error, created_at, done_at)"
+     " SELECT o.id, 'message', o.message_id, m.service_id, o.channel, o.status, o.attempts,"
+     " o.next_attempt_at, o.lease_until, o.last_error, o.created_at, o.done_at"
+     " FROM desk_outbox o JOIN desk_messages m ON m.id = o.message_id;"
+     "DROP TABLE desk_outbox;"
+     "ALTER TABLE desk_outbox_v7 RENAME TO desk_outbox;"
+     "CREATE INDEX desk_outbox_due ON desk_outbox(channel, next_attempt_at)"
+     " WHERE status = 'pending';"},
 };

@@ -132,6 +132,9 @@ static void read_outbox(store_arena_t *a, sqlite3_stmt *st, void *out)
     o->attempts = (int)col_int(st, 7);
     o->sent_id = store__sqlite_col_text(a, st, 8);
     o->client_msg_id = store__sqlite_col_text(a, st, 9);
+    o->kind = store__outbox_kind_parse(col_raw(st, 10));
+    o->payload = store__sqlite_col_text(a, st, 11);
+    o->expires_at = col_int(st, 12);
 }
 
 static int service_read(sqlite_be_t *be, store_req_t *r, int64_t id, store_service_t *out)
@@ -249,8 +252,8 @@ static int service_open(sqlite_be_t *be, int64_t sid)
 static int outbound(sqlite_be_t *be, store_req_t *r)
 {
     static const char outbox[] =
-        "INSERT INTO desk_outbox (message_id, channel, next_attempt_at, created_at)"
-        " SELECT ?, channel, ?, ? FROM desk_services WHERE id = ?";
+        "INSERT INTO desk_outbox (message_id, service_id, channel, next_attempt_at, created_at)"
+        " SELECT ?, id, channel, ?, ? FROM desk_services WHERE id = ?";
     int rc = find_duplicate(be, r);
     if (rc != -ENOENT)
         return rc;
@@ -518,23 +521,49 @@ static int outbox_claim(sqlite_be_t *be, store_req_t *r)
     " o.channel = ? AND o.status = 'pending' AND o.next_attempt_at <= ?"                           \
     " AND (o.lease_until IS NULL OR o.lease_until <= ?) AND NOT EXISTS (SELECT 1 FROM"             \
     " desk_channels c WHERE c.channel = o.channel AND c.enabled = 0) ORDER BY o.id LIMIT ?"
+    /* first the entries whose time has passed: done, never sent (desk.h) */
+    static const char expire[] =
+        "UPDATE desk_outbox SET status = 'expired', done_at = ?, lease_until = NULL"
+        " WHERE channel = ? AND status = 'pending' AND expires_at <= ?"
+        " AND (lease_until IS NULL OR lease_until <= ?)";
     static const char sel[] =
-        "SELECT o.id, o.message_id, m.service_id, s.customer_id, o.channel, k.external_id,"
-        " m.body, o.attempts + 1, COALESCE(m.external_id, ''),"
-        " COALESCE(m.client_msg_id, '') FROM desk_outbox o JOIN "
-        "desk_messages m ON m.id = o.message_id"
-        " JOIN desk_services s ON s.id = m.service_id"
+        "SELECT o.id, COALESCE(o.message_id, 0), o.service_id, s.customer_id, o.channel,"
+        " k.external_id, COALESCE(m.body, ''), o.attempts + 1, COALESCE(m.external_id, ''),"
+        " COALESCE(m.client_msg_id, ''), o.kind, o.payload, COALESCE(o.expires_at, 0)"
+        " FROM desk_outbox o LEFT JOIN desk_messages m ON m.id = o.message_id"
+        " JOIN desk_services s ON s.id = o.service_id"
         " JOIN desk_customers k ON k.id = s.customer_id WHERE" DUE;
     static const char upd[] = "UPDATE desk_outbox SET lease_until = ?, attempts = attempts + 1"
                               " WHERE id IN (SELECT o.id FROM desk_outbox o WHERE" DUE ")";
 #undef DUE
     int64_t now = (int64_t)time_now_ms();
     store_outbox_list_t *l = &r->res.outbox;
-    int rc = store__sqlite_many(be, r, sel, "siii", I(now, now, r->a[1]), S(r->s[0]), read_outbox,
+    int rc = store__sqlite_do(be, expire, "isii", I(now, now, now), S(r->s[0]), NULL);
+    if (rc == 0)
+        rc = store__sqlite_many(be, r, sel, "siii", I(now, now, r->a[1]), S(r->s[0]), read_outbox,
                                 sizeof(store_outbox_item_t), (const void **)&l->items, &l->count);
     if (rc == 0 && l->count > 0)
         rc = store__sqlite_do(be, upd, "isiii", I(now + r->a[0], now, now, r->a[1]), S(r->s[0]),
                               NULL);
+    return rc;
+}
+
+static int outbox_put(sqlite_be_t *be, store_req_t *r)
+{
+    static const char sql[] =
+        "INSERT INTO desk_outbox (kind, service_id, channel, payload, dedupe_key, next_attempt_at,"
+        " expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, 0), ?)"
+        " ON CONFLICT (channel, dedupe_key) DO NOTHING";
+    int64_t n = 0, now = (int64_t)time_now_ms();
+    int changes = 0;
+    int rc = store__sqlite_scalar(be, "SELECT count(*) FROM desk_services WHERE id = ?", "i",
+                                  I(r->a[0]), NULL, &n);
+    if (rc == 0 && n == 0)
+        rc = -ENOENT;
+    if (rc == 0)
+        rc = store__sqlite_do(be, sql, "sisssiii", I(r->a[0], now, r->a[1], now),
+                              S(r->s[1], r->s[0], r->s[2], r->s[3]), &changes);
+    r->res.seq = rc == 0 && changes > 0 ? (int64_t)sqlite3_last_insert_rowid(be->db) : 0;
     return rc;
 }
 
@@ -641,6 +670,8 @@ sqlite_op_fn store__sqlite_desk_op(store_op_t op)
         return outbox_claim;
     case STORE_OP_OUTBOX_SETTLE:
         return outbox_settle;
+    case STORE_OP_OUTBOX_PUT:
+        return outbox_put;
     case STORE_OP_DESK_MSG_EXTERNAL:
         return msg_external;
     case STORE_OP_DESK_MSG_FIND:

@@ -81,6 +81,7 @@ void store__desk_complete(store_req_t *req)
         break;
     case STORE_OP_DESK_MARK:
     case STORE_OP_DESK_ADMIN_COUNT:
+    case STORE_OP_OUTBOX_PUT:
         ((store_count_cb)req->cb)(d, st, ok ? req->res.seq : 0);
         break;
     case STORE_OP_OUTBOX_CLAIM:
@@ -411,6 +412,31 @@ int store_outbox_claim(store_t *store, const char *channel, int64_t lease_ms, si
     store_req_t *req = ints_req(store, STORE_OP_OUTBOX_CLAIM, CB(cb), cbdata, lease_ms,
                                 (int64_t)store__clamp_limit(limit), 0, 0);
     req->s[0] = store__arena_strdup(&req->arena, channel);
+    return store__req_submit(req);
+}
+
+int store_outbox_put(store_t *store, const store_outbox_entry_t *e, store_count_cb cb, void *cbdata)
+{
+    int rc = store__check_call(store, (const void *)cb);
+    if (rc == 0 && (e == NULL || e->service_id <= 0 || e->expires_at < 0 ||
+                    (e->kind != STORE_OUTBOX_RATING && e->kind != STORE_OUTBOX_READ &&
+                     e->kind != STORE_OUTBOX_TYPING)))
+        rc = -EINVAL;
+    if (rc == 0)
+        rc = store__check_text(e->channel, STORE_MAX_CHANNEL, true);
+    if (rc == 0)
+        rc = store__check_text(e->payload, STORE_MAX_OUTBOX_PAYLOAD, false);
+    if (rc == 0)
+        rc = store__check_text(e->dedupe_key, STORE_MAX_OUTBOX_KEY, false);
+    if (rc != 0)
+        return rc;
+    store_req_t *req =
+        ints_req(store, STORE_OP_OUTBOX_PUT, CB(cb), cbdata, e->service_id, e->expires_at, 0, 0);
+    req->s[0] = store__arena_strdup(&req->arena, e->channel);
+    req->s[1] = store_outbox_kind_name(e->kind); /* static */
+    req->s[2] = store__arena_strdup(&req->arena, e->payload);
+    if (e->dedupe_key != NULL && e->dedupe_key[0] != '\0')
+        req->s[3] = store__arena_strdup(&req->arena, e->dedupe_key);
     return store__req_submit(req);
 }
 

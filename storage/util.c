@@ -168,6 +168,7 @@ void store_chat_free(store_chat_t *c)
 static const char *const service_statuses[] = {"open", "finished"};
 static const char *const desk_dirs[] = {"in", "out"};
 static const char *const msg_states[] = {"sent", "delivered", "read", "failed"};
+static const char *const outbox_kinds[] = {"message", "rating", "read", "typing"};
 
 const char *store_service_status_name(store_service_status_t s)
 {
@@ -187,6 +188,17 @@ const char *store_msg_state_name(store_msg_state_t s)
 store_msg_state_t store__msg_state_parse(const char *s)
 {
     return (store_msg_state_t)parse_name(msg_states, ARRAY_SIZE(msg_states), s, STORE_MSG_SENT);
+}
+
+const char *store_outbox_kind_name(store_outbox_kind_t k)
+{
+    return (size_t)k < ARRAY_SIZE(outbox_kinds) ? outbox_kinds[k] : "message";
+}
+
+store_outbox_kind_t store__outbox_kind_parse(const char *s)
+{
+    return (store_outbox_kind_t)parse_name(outbox_kinds, ARRAY_SIZE(outbox_kinds), s,
+                                           STORE_OUTBOX_MESSAGE);
 }
 
 store_service_t *store_service_dup(const store_service_t *s)

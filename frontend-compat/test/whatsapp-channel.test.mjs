@@ -7,51 +7,11 @@
 // template, the rating list round trip, the admin's channel state and session switch, and sioc
 // killed (SIGKILL) with sends pending sending them after the restart, exactly once.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { emitAck, next, sleep } from "./lib/chat.mjs";
 import { api, backends, desk, staff, startDesk, startNode, T, until } from "./lib/desk.mjs";
+import { crashSetup, customerWrites, phone, serviceOf, sql } from "./lib/whatsapp.mjs";
 import { inbound, postWebhook, sign, startMeta, status, verify, waArgs, wamid } from "./sim/whatsapp.mjs";
-
-let phoneSeq = 0;
-const phone = () => `1555${process.pid % 1000}${String(++phoneSeq).padStart(4, "0")}`;
-
-/** Runs SQL on the server's store (test set-up only: moving a clock back). */
-function sql(server, text) {
-  const url = server.dbUrl;
-  if (url.startsWith("sqlite:")) execFileSync("sqlite3", [url.slice(7), text], { stdio: "pipe" });
-  else execFileSync("psql", ["-q", url, "-c", text], { stdio: "pipe" });
-}
-
-async function serviceOf(server, token, sid) {
-  const r = await api(server, "GET", `/v1/api/desk/services/${sid}`, { token });
-  assert.equal(r.status, 200, r.text);
-  return r.json;
-}
-
-/** A customer writes `text`; resolves {service, from} once the desk has the service. */
-async function customerWrites(server, token, from, text = "Hello from WhatsApp", name = "Sheena Nelson") {
-  const r = await postWebhook(server, inbound({ from, name, type: "text", text: { body: text } }));
-  assert.equal(r.status, 200, r.text);
-  const service = await until(async () => {
-    const l = await api(server, "GET", "/v1/api/desk/services?channel=whatsapp&status=open&limit=100", { token });
-    return l.json.services.find((s) => s.customer.phone === `+${from}`);
-  });
-  return { service, from };
-}
-
-/** A sioc on a store that outlives it, an attendant holding a WhatsApp customer's service. */
-async function crashSetup(backend) {
-  const meta = await startMeta();
-  const store = backend.url();
-  const server = await startDesk(backend, waArgs(meta), { url: store.url, cleanup: () => {} });
-  const att = await staff(server);
-  att.server = server;
-  const from = phone();
-  const { service } = await customerWrites(server, att.token, from);
-  await api(server, "POST", `/v1/api/desk/services/${service.id}/take`, { token: att.token, body: {} });
-  return { meta, store, att, from, service };
-}
 
 for (const backend of backends()) {
   describe(`whatsapp channel (${backend.name})`, () => {

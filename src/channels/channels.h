@@ -38,7 +38,8 @@
 #include "storage/desk.h"
 
 /* What a channel can do besides delivering text (srv_channel_ops_t.caps). */
-#define SRV_CHANNEL_CAP_TYPING   0x1u  /* shows the attendant typing, reports the customer's */
+/* TYPING: shows the attendant typing (the widget also reports the customer's) */
+#define SRV_CHANNEL_CAP_TYPING   0x1u
 #define SRV_CHANNEL_CAP_RECEIPTS 0x2u  /* reports delivered / read */
 #define SRV_CHANNEL_CAP_RATING   0x4u  /* can ask for and return a 1-5 rating */
 #define SRV_CHANNEL_CAP_OUTBOX   0x8u  /* delivers from the persisted outbox (asynchronously) */

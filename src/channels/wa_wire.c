@@ -380,7 +380,7 @@ char *wa_body_media(const char *to, const char *type, const char *media_id, cons
     return dump(o);
 }
 
-char *wa_body_rating(const char *to, int64_t service_id)
+char *wa_body_rating(const char *to, int64_t service_id, const char *opaque)
 {
     static const char *const titles[] = {"1 - Very poor", "2 - Poor", "3 - Okay", "4 - Good",
                                          "5 - Excellent"};
@@ -390,7 +390,7 @@ char *wa_body_rating(const char *to, int64_t service_id)
         snprintf(id, sizeof(id), WA_RATING_PREFIX "%lld:%d", (long long)service_id, r);
         json_array_append_new(rows, json_pack("{s:s,s:s}", "id", id, "title", titles[r - 1]));
     }
-    json_t *o = envelope(to, "interactive", NULL);
+    json_t *o = envelope(to, "interactive", opaque);
     json_object_set_new(
         o, "interactive",
         json_pack("{s:s,s:{s:s},s:{s:s},s:{s:s,s:[{s:s,s:o}]}}", "type", "list", "body", "text",
@@ -398,6 +398,18 @@ char *wa_body_rating(const char *to, int64_t service_id)
                   "text", "Choose 1 to 5", "action", "button", "Rate us", "sections", "title",
                   "Rating", "rows", rows));
     return dump(o);
+}
+
+char *wa_body_read(const char *wamid)
+{
+    return dump(json_pack("{s:s,s:s,s:s}", "messaging_product", "whatsapp", "status", "read",
+                          "message_id", wamid));
+}
+
+char *wa_body_typing(const char *wamid)
+{
+    return dump(json_pack("{s:s,s:s,s:s,s:{s:s}}", "messaging_product", "whatsapp", "status",
+                          "read", "message_id", wamid, "typing_indicator", "type", "text"));
 }
 
 /* ---- send answers ---- */
@@ -414,8 +426,10 @@ static bool code_transient(int64_t code)
     return false;
 }
 
-wa_send_result_t wa_send_result(int status, const char *body, size_t len, char *wamid,
-                                size_t wamid_size, char *error, size_t error_size)
+/* The answer of a send (want_id: messages[0].id, into wamid) or of a status update ({"success":
+ * true}). */
+static wa_send_result_t answer(int status, const char *body, size_t len, bool want_id, char *wamid,
+                               size_t wamid_size, char *error, size_t error_size)
 {
     wa_send_result_t r;
     json_t *root = len > 0 ? json_loadb(body, len, 0, NULL) : NULL;
@@ -423,10 +437,14 @@ wa_send_result_t wa_send_result(int status, const char *body, size_t len, char *
     int64_t code = (int64_t)json_integer_value(json_object_get(err, "code"));
     const char *id = json_string_value(
         json_object_get(json_array_get(json_object_get(root, "messages"), 0), "id"));
-    wamid[0] = '\0';
+    bool accepted =
+        want_id ? id != NULL && id_ok(id) : json_is_true(json_object_get(root, "success"));
+    if (wamid_size > 0)
+        wamid[0] = '\0';
     error[0] = '\0';
-    if (status >= 200 && status < 300 && id != NULL && id_ok(id)) {
-        snprintf(wamid, wamid_size, "%s", id);
+    if (status >= 200 && status < 300 && accepted) {
+        if (want_id)
+            snprintf(wamid, wamid_size, "%s", id);
         r = WA_SEND_OK;
         goto out;
     }
@@ -443,6 +461,18 @@ wa_send_result_t wa_send_result(int status, const char *body, size_t len, char *
 out:
     json_decref(root);
     return r;
+}
+
+wa_send_result_t wa_send_result(int status, const char *body, size_t len, char *wamid,
+                                size_t wamid_size, char *error, size_t error_size)
+{
+    return answer(status, body, len, true, wamid, wamid_size, error, error_size);
+}
+
+wa_send_result_t wa_status_result(int status, const char *body, size_t len, char *error,
+                                  size_t error_size)
+{
+    return answer(status, body, len, false, NULL, 0, error, error_size);
 }
 
 bool wa_rating_parse(const char *id, int64_t *service_id, int *rating)

@@ -1,9 +1,9 @@
 /* wa_wire.h - the WhatsApp Cloud API's wire format, without I/O (wa_wire.c), private to
  * src/channels: the webhook signature (X-Hub-Signature-256), the webhook envelope turned into
  * events (inbound messages of every type with the contact's profile name, statuses with their
- * error), the bodies of the send calls (text, template, the rating list) and the reading of
- * their answers (the wamid, or an error that is retried or final). Fuzzed by
- * tests/fuzz/fuzz_wa_webhook.c, unit-tested by tests/src/test_wa_wire.c. */
+ * error), the bodies of the send calls (text, template, media, the rating list, read receipts
+ * and typing indicators) and the reading of their answers (the wamid, or an error that is retried
+ * or final). Fuzzed by tests/fuzz/fuzz_wa_webhook.c, unit-tested by tests/src/test_wa_wire.c. */
 #ifndef SIOC_SRC_CHANNELS_WA_WIRE_H
 #define SIOC_SRC_CHANNELS_WA_WIRE_H
 
@@ -71,8 +71,15 @@ char *wa_body_template(const char *to, const char *name, const char *lang, const
 char *wa_body_media(const char *to, const char *type, const char *media_id, const char *caption,
                     const char *filename, const char *opaque);
 /** The rating request after a finished service: an interactive list of 1..5 whose row ids are
- * "rate:<service id>:<n>". */
-char *wa_body_rating(const char *to, int64_t service_id);
+ * "rate:<service id>:<n>" (`opaque` as in wa_body_text, may be NULL). */
+char *wa_body_rating(const char *to, int64_t service_id, const char *opaque);
+
+/** Marks the customer's message `wamid` (and the earlier ones) read: the blue ticks
+ * ({"messaging_product":"whatsapp","status":"read","message_id":...}, Meta's "mark messages as
+ * read"). */
+char *wa_body_read(const char *wamid);
+/** The same with a typing indicator (Meta shows it until the answer, at most 25 s). */
+char *wa_body_typing(const char *wamid);
 
 /** What a send call's answer means. */
 typedef enum en_wa_send_result_t {
@@ -85,6 +92,11 @@ typedef enum en_wa_send_result_t {
  * one-line `error` ("HTTP 400 (#131047) Re-engagement message"). */
 wa_send_result_t wa_send_result(int status, const char *body, size_t len, char *wamid,
                                 size_t wamid_size, char *error, size_t error_size);
+
+/** Reads the answer of a status update (read, typing): OK on a 2xx with {"success": true}, else
+ * as wa_send_result. */
+wa_send_result_t wa_status_result(int status, const char *body, size_t len, char *error,
+                                  size_t error_size);
 
 /** Parses "rate:<service>:<n>" (a list reply id); false if it is not one. */
 bool wa_rating_parse(const char *id, int64_t *service_id, int *rating);

@@ -30,8 +30,22 @@
  * 8 attempts; another refusal fails at once. A final failure becomes the message's `failed` state
  * and message:status to the staff, with the error.
  *
- * The rating request after a finish goes out as an interactive list (within the window only,
- * outside it Meta would refuse it), directly, with two more tries.
+ * The outbox has entries of other kinds too (storage/desk.h store_outbox_put), claimed and
+ * settled with the same lease, backoff and attempts, in id order with the messages:
+ *   rating  written when a service finishes within the window (wa_rating_request), dedupe key
+ *           "rating:<service>" (asked once), expiring when the window closes (Meta would refuse
+ *           it after); each start writes those of the services finished in the last 15 min
+ *           again (a no-op but where a crash came between the finish and the write); sent as the
+ * interactive list with biz_opaque_callback_data "sioc-outbox:<entry id>", so a "sent" status for
+ * it settles the entry if a crash hid Meta's answer (as the opaque id of messages does). read the
+ * attendant read the customer's messages up to a seq (wa_receipt, from the desk's message:read):
+ * the newest inbound wamid up to it, dedupe key "read:<wamid>" (Meta marks the earlier ones too),
+ * sent as {"status":"read","message_id":...}. typing  the attendant types (wa_typing true; at most
+ * one per service per 20 s on this node): the latest inbound wamid with a typing_indicator,
+ * expiring after 25 s (Meta shows it at most that long): a claim after the expiry drops it unsent.
+ * A final failure of these has no message to mark: it is logged and becomes the channel's
+ * lastError. The wamids are looked up in the customer's latest messages (the inbound wamid is
+ * the desk message's client id), so any node can write them whichever node stored the webhook.
  *
  * Media. Inbound (image, audio, video, document, sticker): GET /{media-id} for the URL, then the
  * bytes with the token into a private temporary file, then srv_media_store_file (type from the
@@ -75,7 +89,18 @@
 #define BACKOFF_MAX_MS  300000
 #define MEDIA_MAX_BYTES (16 * 1024 * 1024)
 #define OPAQUE_PREFIX   "sioc:"
+#define OUTBOX_OPAQUE   "sioc-outbox:" /* + the entry id: a rating list's statuses settle it */
 #define TOKEN_MAX       4096
+/* Typing: Meta shows the indicator until the answer or for 25 s; one request per service per
+ * TYPING_EVERY_MS is plenty, and an entry not sent within TYPING_TTL_MS is dropped (the
+ * environment variable SIOC_TEST_WA_TYPING_TTL_MS shortens it, for the tests only). */
+#define TYPING_EVERY_MS 20000
+#define TYPING_TTL_MS   25000
+#define TYPING_SLOTS    64  /* services remembered for the throttle */
+#define LOOKBACK_MSGS   100 /* messages searched for the newest inbound wamid */
+/* A start asks again for the ratings of the services finished this recently (the entry is
+ * written after the finish's commit: a crash between the two would lose it) */
+#define RATING_SWEEP_MS (15 * 60 * 1000)
 
 typedef struct st_wa_t wa_t;
 typedef struct st_wa_job_t wa_job_t;
@@ -101,6 +126,10 @@ struct st_wa_t {
     wa_job_t *jobs;                /* in flight (doubly linked) */
     wa_job_t *queue, **queue_tail; /* stored webhooks waiting to be processed, in order */
     bool processing;               /* one webhook is being processed (the queue's head) */
+    int64_t typing_ttl_ms;         /* expiry of a typing entry (TYPING_TTL_MS) */
+    struct {
+        int64_t service_id, at; /* at: ms of the latest typing entry written */
+    } typing[TYPING_SLOTS];     /* the throttle, per node (the attendant's socket is on one) */
 };
 
 typedef struct st_wa_item_t {
@@ -131,10 +160,9 @@ struct st_wa_job_t {
     struct st_wa_out_att_t *out;
     size_t n_out, step, n_steps;
     bool text_first, accepted; /* accepted: a step got a wamid (stored on the message) */
-    /* rating request / media */
+    /* outbox entries of other kinds (n[0] service, n[1] up to seq, n[2] kind) / media */
     char *url;
     char *payload;
-    int tries;
     int64_t n[3];
     char mime[128];
 };
@@ -376,6 +404,16 @@ static void on_external_recovered(void *cbdata, int status)
     status_find(j);
 }
 
+static void on_outbox_recovered(void *cbdata, int status)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    if (status == 0)
+        log_info(LOG_MOD, "outbox entry settled from its status (its answer was lost)");
+    event_done(j);
+}
+
 static void on_status_message(void *cbdata, int status, const store_desk_msg_t *m,
                               const store_service_t *svc)
 {
@@ -384,6 +422,14 @@ static void on_status_message(void *cbdata, int status, const store_desk_msg_t *
         return;
     json_t *ev = json_array_get(j->events, j->idx);
     const char *st = ev_str(ev, "status"), *opaque = ev_str(ev, "opaque");
+    if (status == -ENOENT && strncmp(opaque, OUTBOX_OPAQUE, strlen(OUTBOX_OPAQUE)) == 0) {
+        /* a rating list Meta accepted: its entry is done even if a crash hid the answer (settling
+         * a settled one is -ENOENT, nothing happens) */
+        int64_t oid = strtoll(opaque + strlen(OUTBOX_OPAQUE), NULL, 10);
+        if (oid > 0 &&
+            store_outbox_settle(j->w->store, oid, true, NULL, 0, 1, on_outbox_recovered, j) == 0)
+            return;
+    }
     if (status == -ENOENT && !j->retried && strncmp(opaque, OPAQUE_PREFIX, 5) == 0) {
         /* ours, but its wamid was not stored (a crash right after Meta accepted it) */
         int64_t mid = strtoll(opaque + 5, NULL, 10);
@@ -624,6 +670,7 @@ static int post_messages(wa_job_t *j, srv_outbound_cb cb)
 
 static void drain_next(wa_job_t *j);
 static void drain_send_text(wa_job_t *j);
+static void drain_send_other(wa_job_t *j);
 
 /* j->payload: the current entry's body as a text message. */
 static void text_payload(wa_job_t *j)
@@ -651,6 +698,18 @@ static int64_t backoff_ms(int attempts, unsigned retry_after_s)
 static void failed_for_good(wa_job_t *j, const store_outbox_item_t *it)
 {
     const srv_channel_host_t *h = j->w->ch.host;
+    if (it->kind != STORE_OUTBOX_MESSAGE) { /* no message to mark: the log and lastError say it */
+        char err[STORE_MAX_ERROR + 1];
+        snprintf(err, sizeof(err), "%s of service %lld not sent: %.400s",
+                 it->kind == STORE_OUTBOX_RATING ? "rating request"
+                 : it->kind == STORE_OUTBOX_READ ? "read receipt"
+                                                 : "typing indicator",
+                 (long long)it->service_id, j->error);
+        log_warn(LOG_MOD, "%s", err);
+        store_channel_update_t u = {.enabled = -1, .error = err};
+        state_note(j->w, &u);
+        return;
+    }
     log_warn(LOG_MOD, "message %lld not sent: %s", (long long)it->message_id, j->error);
     h->on_status(h->data, &j->w->ch, it->service_id, it->message_id, 0, STORE_MSG_FAILED, j->error);
 }
@@ -685,8 +744,13 @@ static void settle(wa_job_t *j, bool ok)
 /* Reads a send's answer into j->wamid / j->error (a transport failure says so). */
 static wa_send_result_t job_send_result(wa_job_t *j, const srv_outbound_res_t *res)
 {
-    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, j->wamid,
-                                        sizeof(j->wamid), j->error, sizeof(j->error));
+    store_outbox_kind_t kind = j->items[j->cur]->kind;
+    bool status_update = kind == STORE_OUTBOX_READ || kind == STORE_OUTBOX_TYPING;
+    wa_send_result_t r =
+        status_update
+            ? wa_status_result(res->status, res->body, res->len, j->error, sizeof(j->error))
+            : wa_send_result(res->status, res->body, res->len, j->wamid, sizeof(j->wamid), j->error,
+                             sizeof(j->error));
     if (res->status == 0 && res->error[0] != '\0')
         snprintf(j->error, sizeof(j->error), "no answer from the Graph API: %s", res->error);
     return r;
@@ -716,18 +780,20 @@ static void on_sent(void *cbdata, const srv_outbound_res_t *res)
         return;
     const store_outbox_item_t *it = j->items[j->cur];
     wa_send_result_t r = job_send_result(j, res);
-    if (r == WA_SEND_OK) {
+    if (r == WA_SEND_OK) { /* a message's wamid first; the other kinds have nothing to store */
         j->error[0] = '\0';
         graph_outcome(j->w, NULL);
-        if (store_desk_msg_set_external(j->w->store, it->message_id, j->wamid, on_wamid_stored,
+        if (it->kind != STORE_OUTBOX_MESSAGE ||
+            store_desk_msg_set_external(j->w->store, it->message_id, j->wamid, on_wamid_stored,
                                         j) != 0)
             settle(j, true);
         return;
     }
     graph_outcome(j->w, j->error);
     j->retry_ms = r == WA_SEND_RETRY ? backoff_ms(it->attempts, res->retry_after_s) : -1;
-    log_info(LOG_MOD, "message %lld attempt %d: %s", (long long)it->message_id, it->attempts,
-             j->error);
+    log_info(LOG_MOD, "%s entry %lld (message %lld, service %lld) attempt %d: %s",
+             store_outbox_kind_name(it->kind), (long long)it->id, (long long)it->message_id,
+             (long long)it->service_id, it->attempts, j->error);
     settle(j, false);
 }
 
@@ -1009,6 +1075,10 @@ static void drain_next(wa_job_t *j)
     j->error[0] = '\0';
     j->retry_ms = 0;
     out_clear(j);
+    if (it->kind != STORE_OUTBOX_MESSAGE) {
+        drain_send_other(j);
+        return;
+    }
     if (it->sent_id[0] != '\0') { /* accepted by an earlier attempt: never again */
         settle(j, true);
         return;
@@ -1029,7 +1099,7 @@ static void drain_next(wa_job_t *j)
     drain_send_text(j);
 }
 
-/* POSTs j->payload (a text or template) as the entry's one message. */
+/* POSTs j->payload (a text or template, or an entry of another kind) as the entry's one call. */
 static void drain_send_text(wa_job_t *j)
 {
     const store_outbox_item_t *it = j->items[j->cur];
@@ -1040,11 +1110,31 @@ static void drain_send_text(wa_job_t *j)
     }
 }
 
+/* An entry of another kind: the rating list (with the entry's opaque id, so its "sent" status
+ * settles it if a crash hid Meta's answer), a read receipt or a typing indicator of the wamid in
+ * its payload. */
+static void drain_send_other(wa_job_t *j)
+{
+    const store_outbox_item_t *it = j->items[j->cur];
+    free(j->payload);
+    if (it->kind == STORE_OUTBOX_RATING) {
+        char opaque[48];
+        snprintf(opaque, sizeof(opaque), OUTBOX_OPAQUE "%lld", (long long)it->id);
+        j->payload = wa_body_rating(it->external_id, it->service_id, opaque);
+    } else if (it->kind == STORE_OUTBOX_READ) {
+        j->payload = wa_body_read(it->payload);
+    } else {
+        j->payload = wa_body_typing(it->payload);
+    }
+    drain_send_text(j);
+}
+
 static store_outbox_item_t *item_dup(const store_outbox_item_t *it)
 {
     size_t a = strlen(it->channel) + 1, b = strlen(it->external_id) + 1, c = strlen(it->body) + 1,
-           d = strlen(it->sent_id) + 1, e = strlen(it->client_msg_id) + 1;
-    store_outbox_item_t *o = xmalloc(sizeof(*o) + a + b + c + d + e);
+           d = strlen(it->sent_id) + 1, e = strlen(it->client_msg_id) + 1,
+           f = strlen(it->payload) + 1;
+    store_outbox_item_t *o = xmalloc(sizeof(*o) + a + b + c + d + e + f);
     char *p = (char *)(o + 1);
     *o = *it;
     o->channel = memcpy(p, it->channel, a);
@@ -1052,6 +1142,7 @@ static store_outbox_item_t *item_dup(const store_outbox_item_t *it)
     o->body = memcpy(p += b, it->body, c);
     o->sent_id = memcpy(p += c, it->sent_id, d);
     o->client_msg_id = memcpy(p += d, it->client_msg_id, e);
+    o->payload = memcpy(p += e, it->payload, f);
     return o;
 }
 
@@ -1093,32 +1184,70 @@ static void drain_kick(wa_t *w, uint64_t delay_ms)
         uv_timer_start(&w->timer, on_drain_timer, delay_ms, DRAIN_EVERY_MS);
 }
 
-/* ---- the rating request ---- */
+/* ---- outbox entries of other kinds: rating request, read receipt, typing ---- */
 
-static void rating_send(wa_job_t *j);
-
-static void on_rating_sent(void *cbdata, const srv_outbound_res_t *res)
+static void on_entry_put(void *cbdata, int status, int64_t id)
 {
     wa_job_t *j = cbdata;
     if (!job_alive(j))
         return;
-    char wamid[WA_ID_MAX + 1];
-    wa_send_result_t r = wa_send_result(res->status, res->body, res->len, wamid, sizeof(wamid),
-                                        j->error, sizeof(j->error));
-    graph_outcome(j->w, r == WA_SEND_OK ? NULL : j->error);
-    if (r == WA_SEND_RETRY && ++j->tries < 3) {
-        rating_send(j);
-        return;
-    }
-    if (r != WA_SEND_OK)
-        log_warn(LOG_MOD, "rating request of service %lld not sent: %s", (long long)j->n[0],
-                 j->error);
+    if (status != 0)
+        log_warn(LOG_MOD, "could not queue the %s of service %lld (%d)",
+                 store_outbox_kind_name((store_outbox_kind_t)j->n[2]), (long long)j->n[0], status);
+    else if (id > 0)
+        drain_kick(j->w, 0);
     job_free(j);
 }
 
-static void rating_send(wa_job_t *j)
+/* Writes the job's entry (kind n[2], service n[0]); the job ends with it. */
+static void entry_put(wa_job_t *j, const char *payload, const char *key, int64_t expires_at)
 {
-    if (post_messages(j, on_rating_sent) != 0)
+    store_outbox_entry_t e = {.channel = CHANNEL,
+                              .kind = (store_outbox_kind_t)j->n[2],
+                              .service_id = j->n[0],
+                              .payload = payload,
+                              .dedupe_key = key,
+                              .expires_at = expires_at};
+    if (store_outbox_put(j->w->store, &e, on_entry_put, j) != 0)
+        on_entry_put(j, -EIO, 0);
+}
+
+/* The customer's messages, newest first: the newest inbound one of the service (up to seq n[1],
+ * 0: any) carries the wamid a read receipt or typing indicator names. */
+static void on_recent(void *cbdata, int status, const store_desk_msg_list_t *l)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    const char *wamid = NULL;
+    for (size_t i = 0; status == 0 && i < l->count && wamid == NULL; i++) {
+        const store_desk_msg_t *m = &l->items[i];
+        if (m->service_id == j->n[0] && m->direction == STORE_DESK_IN &&
+            (j->n[1] == 0 || m->seq <= j->n[1]) && m->client_msg_id[0] != '\0')
+            wamid = m->client_msg_id;
+    }
+    if (wamid == NULL) { /* nothing the customer sent to mark */
+        job_free(j);
+        return;
+    }
+    if (j->n[2] == STORE_OUTBOX_READ) {
+        char key[STORE_MAX_OUTBOX_KEY + 1];
+        snprintf(key, sizeof(key), "read:%s", wamid); /* each message is marked once */
+        entry_put(j, wamid, key, 0);
+    } else {
+        entry_put(j, wamid, NULL, (int64_t)time_now_ms() + j->w->typing_ttl_ms);
+    }
+}
+
+/* A read receipt (up_to > 0) or typing indicator (kind) for the newest inbound message. */
+static void entry_for_last_inbound(wa_t *w, store_outbox_kind_t kind, int64_t customer_id,
+                                   int64_t service_id, int64_t up_to)
+{
+    wa_job_t *j = job_new(w);
+    j->n[0] = service_id;
+    j->n[1] = up_to;
+    j->n[2] = kind;
+    if (store_desk_customer_messages(w->store, customer_id, 0, LOOKBACK_MSGS, on_recent, j) != 0)
         job_free(j);
 }
 
@@ -1363,12 +1492,31 @@ static void wa_deliver(srv_channel_t *ch, const store_service_t *svc, const stor
         drain_kick(W(ch), 0); /* the entry was written with the message */
 }
 
+/* At most one typing entry per service per TYPING_EVERY_MS (true: write one now). */
+static bool typing_due(wa_t *w, int64_t service_id, int64_t now)
+{
+    size_t oldest = 0;
+    for (size_t i = 0; i < TYPING_SLOTS; i++) {
+        if (w->typing[i].service_id == service_id) {
+            if (now - w->typing[i].at < TYPING_EVERY_MS)
+                return false;
+            w->typing[i].at = now;
+            return true;
+        }
+        if (w->typing[i].at < w->typing[oldest].at)
+            oldest = i;
+    }
+    w->typing[oldest].service_id = service_id;
+    w->typing[oldest].at = now;
+    return true;
+}
+
 static void wa_typing(srv_channel_t *ch, int64_t customer_id, int64_t service_id, bool typing)
 {
-    UNUSED(ch);
-    UNUSED(customer_id);
-    UNUSED(service_id);
-    UNUSED(typing);
+    wa_t *w = W(ch);
+    /* Meta has no "stopped typing": the indicator ends with the answer or after 25 s */
+    if (typing && typing_due(w, service_id, (int64_t)time_now_ms()))
+        entry_for_last_inbound(w, STORE_OUTBOX_TYPING, customer_id, service_id, 0);
 }
 
 static void wa_rating_request(srv_channel_t *ch, const store_service_t *svc)
@@ -1377,25 +1525,26 @@ static void wa_rating_request(srv_channel_t *ch, const store_service_t *svc)
     int64_t now = (int64_t)time_now_ms();
     if (svc->customer_external_id == NULL || svc->customer_external_id[0] == '\0')
         return;
-    if (svc->last_inbound_at + SRV_WHATSAPP_WINDOW_MS <= now) {
+    int64_t closes = svc->last_inbound_at + SRV_WHATSAPP_WINDOW_MS;
+    if (closes <= now) {
         log_info(LOG_MOD, "service %lld: no rating request outside the 24-hour window",
                  (long long)svc->id);
         return;
     }
+    /* once per service (the key), and not after the window closes (Meta would refuse it) */
     wa_job_t *j = job_new(w);
+    char key[48];
+    snprintf(key, sizeof(key), "rating:%lld", (long long)svc->id);
     j->n[0] = svc->id;
-    j->payload = wa_body_rating(svc->customer_external_id, svc->id);
-    rating_send(j);
+    j->n[2] = STORE_OUTBOX_RATING;
+    entry_put(j, NULL, key, closes);
 }
 
 static void wa_receipt(srv_channel_t *ch, int64_t customer_id, int64_t service_id, int64_t seq,
                        store_msg_state_t state)
 {
-    UNUSED(ch);
-    UNUSED(customer_id);
-    UNUSED(service_id);
-    UNUSED(seq);
-    UNUSED(state);
+    if (state == STORE_MSG_READ && seq > 0)
+        entry_for_last_inbound(W(ch), STORE_OUTBOX_READ, customer_id, service_id, seq);
 }
 
 static json_t *state_json(const wa_t *w, const store_channel_state_t *st)
@@ -1486,7 +1635,8 @@ static void wa_free(srv_channel_t *ch)
 
 static const srv_channel_ops_t wa_ops = {
     .name = CHANNEL,
-    .caps = SRV_CHANNEL_CAP_OUTBOX | SRV_CHANNEL_CAP_RECEIPTS | SRV_CHANNEL_CAP_RATING,
+    .caps = SRV_CHANNEL_CAP_OUTBOX | SRV_CHANNEL_CAP_RECEIPTS | SRV_CHANNEL_CAP_RATING |
+            SRV_CHANNEL_CAP_TYPING,
     .deliver = wa_deliver,
     .typing = wa_typing,
     .rating_request = wa_rating_request,
@@ -1562,6 +1712,13 @@ int srv_whatsapp_new(uv_loop_t *loop, const srv_config_t *conf, store_t *store,
         snprintf(w->tpl_name, sizeof(w->tpl_name), "%.*s", (int)nl, conf->whatsapp_template);
         snprintf(w->tpl_lang, sizeof(w->tpl_lang), "%s", colon != NULL ? colon + 1 : "en_US");
     }
+    w->typing_ttl_ms = TYPING_TTL_MS;
+    const char *ttl = getenv("SIOC_TEST_WA_TYPING_TTL_MS"); /* tests only (docs/desk.md) */
+    if (ttl != NULL && atoll(ttl) > 0 && atoll(ttl) < TYPING_TTL_MS) {
+        w->typing_ttl_ms = atoll(ttl);
+        log_warn(LOG_MOD, "typing indicators expire after %lld ms (SIOC_TEST_WA_TYPING_TTL_MS)",
+                 (long long)w->typing_ttl_ms);
+    }
     uv_timer_init(loop, &w->timer);
     w->timer.data = w;
     w->queue_tail = &w->queue;
@@ -1592,11 +1749,29 @@ static void on_pending(void *cbdata, int status, const store_inbox_list_t *l)
     job_free(j);
 }
 
+/* The WhatsApp services finished lately: their rating entries are put again, a no-op (the dedupe
+ * key) for those that have one, the request for those a crash left without. */
+static void on_recently_finished(void *cbdata, int status, const store_service_list_t *l)
+{
+    wa_job_t *j = cbdata;
+    if (!job_alive(j))
+        return;
+    int64_t since = (int64_t)time_now_ms() - RATING_SWEEP_MS;
+    for (size_t i = 0; status == 0 && i < l->count; i++)
+        if (l->items[i].finished_at >= since && l->items[i].rating == 0)
+            wa_rating_request(&j->w->ch, &l->items[i]);
+    job_free(j);
+}
+
 void srv_whatsapp_start(srv_channel_t *wa)
 {
     wa_t *w = W(wa);
     wa_job_t *j = job_new(w);
     if (store_inbox_pending(w->store, CHANNEL, 0, STORE_MAX_LIST, on_pending, j) != 0)
+        job_free(j);
+    store_service_filter_t f = {.status = 2, .channel = CHANNEL, .limit = 200}; /* newest first */
+    j = job_new(w);
+    if (store_desk_service_list(w->store, &f, on_recently_finished, j) != 0)
         job_free(j);
     drain_kick(w, 0);
     log_info(LOG_MOD, "channel on: phone number id %s, %s", w->conf->whatsapp_phone_number_id,

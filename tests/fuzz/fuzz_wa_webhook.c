@@ -46,6 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char id[WA_ID_MAX + 1], err[256];
     (void)wa_send_result(size > 0 ? 200 + data[0] % 400 : 0, s, size, id, sizeof(id), err,
                          sizeof(err));
+    if (wa_status_result(size > 0 ? 200 + data[0] % 400 : 0, s, size, err, sizeof(err)) ==
+            WA_SEND_OK &&
+        err[0] != '\0')
+        __builtin_trap(); /* an accepted status update has no error */
     char *z = malloc(size + 1);
     memcpy(z, data, size);
     z[size] = '\0';

@@ -214,7 +214,7 @@ Test(wa_wire, send_bodies_in_the_graph_api_shape)
         strstr(tp, "\"template\":{\"name\":\"hello_world\",\"language\":{\"code\":\"en_US\"}}") !=
         NULL);
     free(tp);
-    char *r = wa_body_rating("1", 42);
+    char *r = wa_body_rating("1", 42, "sioc-outbox:9");
     json_t *o = json_loads(r, 0, NULL);
     json_t *rows = json_object_get(
         json_array_get(json_object_get(json_object_get(json_object_get(o, "interactive"), "action"),
@@ -228,6 +228,8 @@ Test(wa_wire, send_bodies_in_the_graph_api_shape)
                               &svc, &rating));
     cr_expect_eq(svc, 42);
     cr_expect_eq(rating, 5);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "biz_opaque_callback_data")),
+                     "sioc-outbox:9");
     json_decref(o);
     free(r);
 }
@@ -283,4 +285,35 @@ Test(wa_wire, send_answers_ok_retried_or_final)
                  "accepted without an id: never retried");
     cr_expect_eq(wa_send_result(401, "<html>", 6, id, sizeof(id), err, sizeof(err)),
                  WA_SEND_REJECTED);
+}
+
+Test(wa_wire, read_receipts_and_typing_in_the_graph_api_shape)
+{
+    char *r = wa_body_read("wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA");
+    cr_expect_str_eq(r, "{\"messaging_product\":\"whatsapp\",\"status\":\"read\",\"message_id\":"
+                        "\"wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJDQjZCMzlEQUE4OTJBMTE4RTUA\"}");
+    free(r);
+    char *t = wa_body_typing("wamid.X\"Y");
+    cr_expect_str_eq(t, "{\"messaging_product\":\"whatsapp\",\"status\":\"read\",\"message_id\":"
+                        "\"wamid.X\\\"Y\",\"typing_indicator\":{\"type\":\"text\"}}");
+    free(t);
+}
+
+Test(wa_wire, status_answers_ok_retried_or_final)
+{
+    char err[256];
+    const char ok[] = "{\"success\":true}";
+    cr_expect_eq(wa_status_result(200, ok, strlen(ok), err, sizeof(err)), WA_SEND_OK);
+    cr_expect_str_eq(err, "");
+    const char no[] = "{\"success\":false}";
+    cr_expect_eq(wa_status_result(200, no, strlen(no), err, sizeof(err)), WA_SEND_REJECTED);
+    const char sent[] = "{\"messages\":[{\"id\":\"wamid.HBgL\"}]}";
+    cr_expect_eq(wa_status_result(200, sent, strlen(sent), err, sizeof(err)), WA_SEND_REJECTED,
+                 "a send's answer is not a status update's");
+    const char e500[] = "{\"error\":{\"message\":\"Something went wrong\",\"code\":131000}}";
+    cr_expect_eq(wa_status_result(500, e500, strlen(e500), err, sizeof(err)), WA_SEND_RETRY);
+    cr_expect_str_eq(err, "HTTP 500 (#131000) Something went wrong");
+    const char e400[] = "{\"error\":{\"message\":\"(#100) Invalid parameter\",\"code\":100}}";
+    cr_expect_eq(wa_status_result(400, e400, strlen(e400), err, sizeof(err)), WA_SEND_REJECTED);
+    cr_expect_eq(wa_status_result(0, "", 0, err, sizeof(err)), WA_SEND_RETRY);
 }

@@ -802,3 +802,139 @@ STORE_TEST(desk_channel_state_defaults_and_a_disabled_channel_is_not_claimed)
     DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
     cr_expect_eq(r->count, 1);
 }
+
+static dres_t *put(const char *channel, store_outbox_kind_t kind, int64_t sid, const char *payload,
+                   const char *key, int64_t expires_at)
+{
+    store_outbox_entry_t e = {.channel = channel,
+                              .kind = kind,
+                              .service_id = sid,
+                              .payload = payload,
+                              .dedupe_key = key,
+                              .expires_at = expires_at};
+    dres_t *r;
+    DRUN(r, store_outbox_put, &e, count_cb);
+    return r;
+}
+
+STORE_TEST(desk_outbox_entries_of_other_kinds_are_claimed_with_messages_and_written_once)
+{
+    int64_t c = customer("15550002"), a = staff("ann", STORE_USER_ROLE_AGENT);
+    int64_t sid = in(c, "hello", "wamid.IN1")->svc->id;
+    dres_t *m1 = out(sid, a, "hi", "o1", true);
+    dres_t *r = put("widget", STORE_OUTBOX_READ, sid, "wamid.IN1", "read:wamid.IN1", 0);
+    cr_assert_eq(r->base.status, 0);
+    int64_t read_id = r->n;
+    cr_assert_gt(read_id, 0);
+    r = put("widget", STORE_OUTBOX_READ, sid, "wamid.IN1", "read:wamid.IN1", 0);
+    cr_expect_eq(r->base.status, 0);
+    cr_expect_eq(r->n, 0, "the dedupe key is taken: nothing written");
+    r = put("whatsapp", STORE_OUTBOX_READ, sid, "wamid.IN1", "read:wamid.IN1", 0);
+    cr_expect_gt(r->n, 0, "keys are per channel");
+    r = put("widget", STORE_OUTBOX_TYPING, sid, "wamid.IN1", NULL, 0);
+    int64_t typing1 = r->n;
+    r = put("widget", STORE_OUTBOX_TYPING, sid, "wamid.IN1", NULL, 0);
+    cr_expect_gt(r->n, typing1, "no key: every put is an entry");
+    r = put("widget", STORE_OUTBOX_RATING, 999999, NULL, "rating:999999", 0);
+    cr_expect_eq(r->base.status, -ENOENT, "no such service");
+    /* refused before the store sees them */
+    store_outbox_entry_t bad = {
+        .channel = "widget", .kind = STORE_OUTBOX_MESSAGE, .service_id = sid};
+    cr_expect_eq(store_outbox_put(F->store, &bad, count_cb, d_new()), -EINVAL);
+    bad.kind = STORE_OUTBOX_RATING;
+    bad.service_id = 0;
+    cr_expect_eq(store_outbox_put(F->store, &bad, count_cb, d_new()), -EINVAL);
+    char big[STORE_MAX_OUTBOX_PAYLOAD + 2];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    bad.service_id = sid;
+    bad.payload = big;
+    cr_expect_eq(store_outbox_put(F->store, &bad, count_cb, d_new()), -EMSGSIZE);
+    /* claimed in id order, each with what the channel needs */
+    DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
+    cr_assert_eq(r->count, 4);
+    cr_expect_eq(r->outbox[0].kind, STORE_OUTBOX_MESSAGE);
+    cr_expect_eq(r->outbox[0].message_id, m1->msg->id);
+    cr_expect_eq(r->outbox[0].expires_at, 0);
+    cr_expect_eq(r->outbox[1].kind, STORE_OUTBOX_READ);
+    cr_expect_eq(r->outbox[1].id, read_id);
+    cr_expect_eq(r->outbox[1].message_id, 0, "no message");
+    cr_expect_eq(r->outbox[1].service_id, sid);
+    cr_expect_eq(r->outbox[1].customer_id, c);
+    cr_expect_eq(r->outbox[1].attempts, 1);
+    cr_expect_eq(r->outbox[2].kind, STORE_OUTBOX_TYPING);
+    cr_expect_eq(r->outbox[3].kind, STORE_OUTBOX_TYPING);
+    /* a failure of an entry without a message fails the entry only */
+    DRUN(r, store_outbox_settle, read_id, false, "HTTP 400", 0, 1, status_cb);
+    cr_expect_eq(r->base.status, 0);
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_outbox WHERE status = 'failed'"), 1);
+    DRUN(r, store_desk_messages, sid, 0, 10, msgs_cb);
+    cr_expect_eq(r->msgs[1]->state, STORE_MSG_SENT);
+    /* a rating request of the service, asked once */
+    int64_t later = (int64_t)time_now_ms() + 3600000;
+    r = put("widget", STORE_OUTBOX_RATING, sid, NULL, "rating:1", later);
+    cr_assert_gt(r->n, 0);
+    r = put("widget", STORE_OUTBOX_RATING, sid, NULL, "rating:1", later);
+    cr_expect_eq(r->n, 0);
+    DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
+    cr_assert_eq(r->count, 1);
+    cr_expect_eq(r->outbox[0].kind, STORE_OUTBOX_RATING);
+    cr_expect_eq(r->outbox[0].expires_at, later);
+}
+
+static void outbox_payload_cb(void *d, int status, const store_outbox_list_t *l)
+{
+    dres_t *r = d;
+    outbox_cb(d, status, l);
+    if (l != NULL && l->count > 0) {
+        snprintf(r->cust_ext, sizeof(r->cust_ext), "%s|%s|%s", l->items[0].payload,
+                 l->items[0].external_id, l->items[0].body);
+    }
+}
+
+STORE_TEST(desk_outbox_entry_past_its_expiry_is_settled_without_being_claimed)
+{
+    int64_t c = customer("15550003");
+    int64_t sid = in(c, "hello", "wamid.IN2")->svc->id;
+    int64_t now = (int64_t)time_now_ms();
+    /* expired before any claim: never handed out */
+    dres_t *r = put("whatsapp", STORE_OUTBOX_TYPING, sid, "wamid.IN2", NULL, now + 50);
+    int64_t gone = r->n;
+    /* claimed in time, failed, then past its time at the next claim */
+    r = put("whatsapp", STORE_OUTBOX_TYPING, sid, "wamid.IN2", NULL, now + 400);
+    int64_t late = r->n;
+    /* without expiry: stays */
+    r = put("whatsapp", STORE_OUTBOX_READ, sid, "wamid.IN2", "read:wamid.IN2", 0);
+    int64_t kept = r->n;
+    t_sleep(100);
+    DRUN(r, store_outbox_claim, "whatsapp", 60000, 1, outbox_payload_cb);
+    cr_assert_eq(r->count, 1);
+    cr_expect_eq(r->outbox[0].id, late, "the first one expired unclaimed");
+    cr_expect_str_eq(r->cust_ext, "wamid.IN2|15550003|", "payload, address, no body");
+    char q[160];
+    snprintf(q, sizeof(q),
+             "SELECT count(*) FROM desk_outbox WHERE id = %lld AND status = 'expired'"
+             " AND done_at IS NOT NULL AND attempts = 0",
+             (long long)gone);
+    cr_expect_eq(t_sql_int(q), 1, "expired, done, never attempted");
+    DRUN(r, store_outbox_settle, late, false, "HTTP 500", 0, 8, status_cb);
+    cr_expect_eq(r->base.status, 0);
+    t_sleep(400);
+    DRUN(r, store_outbox_claim, "whatsapp", 60000, 10, outbox_cb);
+    cr_assert_eq(r->count, 1, "only the entry without expiry");
+    cr_expect_eq(r->outbox[0].id, kept);
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_outbox WHERE status = 'expired'"), 2);
+    DRUN(r, store_outbox_settle, late, true, NULL, 0, 8, status_cb);
+    cr_expect_eq(r->base.status, -ENOENT, "an expired entry is done");
+    /* a leased entry is not expired under its sender */
+    r = put("whatsapp", STORE_OUTBOX_TYPING, sid, "wamid.IN2", NULL, (int64_t)time_now_ms() + 100);
+    int64_t leased = r->n;
+    DRUN(r, store_outbox_claim, "whatsapp", 60000, 10, outbox_cb);
+    cr_assert_eq(r->count, 1);
+    cr_expect_eq(r->outbox[0].id, leased);
+    t_sleep(150);
+    DRUN(r, store_outbox_claim, "whatsapp", 60000, 10, outbox_cb);
+    cr_expect_eq(r->count, 0);
+    DRUN(r, store_outbox_settle, leased, true, NULL, 0, 8, status_cb);
+    cr_expect_eq(r->base.status, 0, "its sender settles it");
+}

@@ -7,7 +7,11 @@
 // file_size, id}) and the media bytes at that URL (bearer again). Errors are Graph API error
 // bodies {error:{message, type, code, error_subcode?, fbtrace_id}}; fail(n, status, code) makes the
 // next n sends fail (429 / 500 / 400 ...), hold() keeps sends waiting until release(). Every
-// accepted send is recorded in `sent` (the parsed body, the wamid, the time).
+// accepted send is recorded in `sent` (the parsed body, the wamid, the time). Status updates to
+// the same endpoint ({messaging_product, status: "read", message_id[, typing_indicator:
+// {type: "text"}]}, Meta's "mark messages as read" and "typing indicators") answer
+// {success: true} and are recorded apart: `reads` and `typings` ({wamid, at}); failStatus(n,
+// status) fails the next n of them, statusDown = true fails all of them (500) until reset.
 //
 // Webhooks (the builders and postWebhook): the whatsapp_business_account envelope of Meta's
 // "messages" field with one value (contacts + messages, or statuses), signed with the app secret
@@ -78,10 +82,18 @@ export async function startMeta({ token = TOKEN, phoneNumberId = PHONE_NUMBER_ID
     uploadAttempts: 0, // every POST to /media
     uploadFailures: [], // queued like failures, for /media
     requests: [], // every request: {method, path, auth}
+    reads: [], // accepted read receipts: {wamid, at}
+    typings: [], // accepted typing indicators: {wamid, at}
+    statusAttempts: 0, // every status update, accepted or not
+    statusFailures: [], // queued like failures, for status updates
+    statusDown: false, // true: every status update fails with 500
   };
   let releaseHold = null;
   meta.fail = (n, status = 500, code = status === 429 ? 130429 : 131000, message = status === 429 ? "Rate limit hit" : "Something went wrong") => {
     for (let i = 0; i < n; i++) meta.failures.push({ status, code, message });
+  };
+  meta.failStatus = (n, status = 500, code = status === 429 ? 130429 : 131000, message = status === 429 ? "Rate limit hit" : "Something went wrong") => {
+    for (let i = 0; i < n; i++) meta.statusFailures.push({ status, code, message });
   };
   meta.failUpload = (n, status = 500, code = 131000, message = "Something went wrong") => {
     for (let i = 0; i < n; i++) meta.uploadFailures.push({ status, code, message });
@@ -113,6 +125,26 @@ export async function startMeta({ token = TOKEN, phoneNumberId = PHONE_NUMBER_ID
     }
     if (!/^v\d+\.\d+$/.test(parts[0] ?? "")) return graphError(res, 400, 2500, "Unknown path components", "OAuthException");
     if (parts.length === 3 && parts[1] === phoneNumberId && parts[2] === "messages" && req.method === "POST") {
+      let update; // a status update (read receipt, typing indicator), not a send
+      try {
+        update = JSON.parse(body.toString("utf8"));
+      } catch {
+        update = undefined;
+      }
+      if (update?.messaging_product === "whatsapp" && update.status !== undefined) {
+        meta.statusAttempts++;
+        const keys = Object.keys(update).sort().join(",");
+        const typing = update.typing_indicator !== undefined;
+        if (update.status !== "read" || typeof update.message_id !== "string" || !update.message_id.startsWith("wamid.") ||
+            keys !== (typing ? "message_id,messaging_product,status,typing_indicator" : "message_id,messaging_product,status") ||
+            (typing && JSON.stringify(update.typing_indicator) !== '{"type":"text"}'))
+          return graphError(res, 400, 100, "(#100) Invalid parameter", "OAuthException");
+        const f = meta.statusDown ? { status: 500, code: 131000, message: "Something went wrong" } : meta.statusFailures.shift();
+        if (f) return graphError(res, f.status, f.code, f.message);
+        (typing ? meta.typings : meta.reads).push({ wamid: update.message_id, at: Date.now() });
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(JSON.stringify({ success: true }));
+      }
       meta.attempts++;
       if (meta.held) await meta.held;
       let msg;
