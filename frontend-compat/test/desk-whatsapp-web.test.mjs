@@ -178,6 +178,8 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   await alice.reload();
   await closed.waitFor();
   await messageItem(alice, "Yes, still here").waitFor();
+  // the inbox row's preview comes from the service list (lastMessage), not from live events
+  await alice.getByRole("list", { name: "My services" }).getByRole("listitem").filter({ hasText: "Ravi Patel" }).getByText("You: Great, how can I help?").waitFor();
   assert.equal(await box.isDisabled(), true);
   await shot(alice, "desk-whatsapp-window-closed");
   // a phone: the panel takes the composer's place
