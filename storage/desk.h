@@ -104,8 +104,9 @@ typedef struct st_store_desk_msg_t {
     const char *client_msg_id; /* never NULL ("" if none) */
     int64_t created_at;
     store_msg_state_t state;
-    int64_t state_at; /* ms of the latest state change (created_at while sent) */
-    bool duplicate;   /* inbound/outbound only: this is the earlier stored message */
+    int64_t state_at;  /* ms of the latest state change (created_at while sent) */
+    const char *error; /* failed: why, as the channel said (never NULL, "" if none) */
+    bool duplicate;    /* inbound/outbound only: this is the earlier stored message */
     /* its files (storage/media.h), filled in by the desk service from store_attachment_list()
      * before it hands the message on (JSON, channels' deliver); the store leaves them 0, and
      * store_desk_msg_dup() does not copy them */
@@ -323,7 +324,8 @@ int store_outbox_claim(store_t *store, const char *channel, int64_t lease_ms, si
  * its receipts move it on; an entry of a disabled channel (store_channel_state_set) is never
  * claimed). Else the error is kept and the entry is due again after retry_ms (exponential
  * backoff is the caller's: pass it), or, once `attempts` reached max_attempts, failed for good
- * (a MESSAGE entry's message becomes failed; the other kinds have none to mark). */
+ * (a MESSAGE entry's message becomes failed, with the error as its error; the other kinds have
+ * none to mark). */
 int store_outbox_settle(store_t *store, int64_t outbox_id, bool ok, const char *error,
                         int64_t retry_ms, int max_attempts, store_status_cb cb, void *cbdata);
 
@@ -385,8 +387,10 @@ int store_desk_msg_set_external(store_t *store, int64_t message_id, const char *
 int store_desk_msg_find_external(store_t *store, const char *external_id, store_desk_msg_cb cb,
                                  void *cbdata);
 /** The channel reported an accepted message undeliverable: a message still `sent` becomes
- * failed. cb: 1 if it changed, 0 if not (already delivered, read or failed). */
-int store_desk_msg_fail(store_t *store, int64_t message_id, store_count_cb cb, void *cbdata);
+ * failed, keeping `error` (NULL: none; cut to STORE_MAX_ERROR) as its error. cb: 1 if it
+ * changed, 0 if not (already delivered, read or failed). */
+int store_desk_msg_fail(store_t *store, int64_t message_id, const char *error, store_count_cb cb,
+                        void *cbdata);
 /** The state of `channel`. */
 int store_channel_state(store_t *store, const char *channel, store_channel_state_cb cb,
                         void *cbdata);

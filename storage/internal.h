@@ -104,7 +104,7 @@ typedef enum en_store_op_t {
     STORE_OP_INBOX_PENDING,     /* s0 channel, a0 after id, a1 limit */
     STORE_OP_DESK_MSG_EXTERNAL, /* a0 message, s0 external id */
     STORE_OP_DESK_MSG_FIND,     /* s0 external id */
-    STORE_OP_DESK_MSG_FAIL,     /* a0 message */
+    STORE_OP_DESK_MSG_FAIL,     /* a0 message, s0 error (or NULL) */
     STORE_OP_CHANNEL_STATE,     /* s0 channel */
     STORE_OP_CHANNEL_STATE_SET, /* s0 channel, a0 enabled (-1 keep), a1 verified, a2 event,
                                    a3 ok, s1 error or NULL */
@@ -252,7 +252,8 @@ extern const char store__desk_stats_sql[];
 char *store__ids_join(store_arena_t *a, const int64_t *ids, size_t n, char open, char close);
 
 /* Schema migrations: version i+1 is element i; both backends have STORE_SCHEMA_VERSION. */
-#define STORE_SCHEMA_VERSION 7 /* 5: attachments (media), 6: whatsapp, 7: outbox kinds */
+/* 5: attachments (media), 6: whatsapp, 7: outbox kinds, 8: errors of failed desk messages */
+#define STORE_SCHEMA_VERSION 8
 typedef struct st_store_migration_t {
     const char *name; /* for messages: "initial schema" */
     const char *sql;  /* one or more statements, run in one transaction */

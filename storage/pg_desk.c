@@ -34,8 +34,8 @@
     " AND m.seq = " p ".last_seq)"
 #define DMSG(p)                                                                                    \
     p ".id, " p ".service_id, " p ".seq, " p ".direction, " p ".author_id, " p ".body, " p         \
-      ".client_msg_id, " p ".created_at, " p ".state, " p ".state_at"
-#define DMSG_N    10
+      ".client_msg_id, " p ".created_at, " p ".state, " p ".state_at, " p ".state_error"
+#define DMSG_N    11
 #define CUST_COLS "id, channel, external_id, name, email, created_at"
 #define KJOIN(p)  " LEFT JOIN desk_customers k ON k.id = " p ".customer_id"
 #define DMSG_INS                                                                                   \
@@ -229,7 +229,8 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "   next_attempt_at = CASE WHEN $2::boolean THEN next_attempt_at"
         "   ELSE $6::bigint + $4::bigint END"
         "   WHERE id = $1::bigint AND status = 'pending' RETURNING message_id, status),"
-        " m AS (UPDATE desk_messages d SET state = 'failed', state_at = $6::bigint FROM o"
+        " m AS (UPDATE desk_messages d SET state = 'failed', state_at = $6::bigint,"
+        "   state_error = NULLIF($3::text, '') FROM o"
         "   WHERE d.id = o.message_id AND o.status = 'failed' AND d.state = 'sent')"
         " SELECT count(*) FROM o",
     /* the channel's ids of messages */
@@ -240,7 +241,8 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
                                           " JOIN desk_services u ON u.id = m.service_id" KJOIN(
                                               "u") " WHERE m.external_id = $1::text",
     [STORE_OP_DESK_MSG_FAIL] = "WITH f AS (UPDATE desk_messages SET state = 'failed',"
-                               " state_at = $2::bigint WHERE id = $1::bigint AND state = 'sent'"
+                               " state_at = $2::bigint, state_error = NULLIF($3::text, '')"
+                               " WHERE id = $1::bigint AND state = 'sent'"
                                " RETURNING id) SELECT count(*) FROM f",
 };
 
@@ -336,8 +338,8 @@ int store__pg_desk_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
         v[0] = r->s[0];
         return 1;
     case STORE_OP_DESK_MSG_FAIL:
-        v[0] = N(r->a[0]), v[1] = now;
-        return 2;
+        v[0] = N(r->a[0]), v[1] = now, v[2] = r->s[0];
+        return 3;
     default:
         return store__pg_channel_params(r, v);
     }
@@ -397,6 +399,7 @@ static void read_dmsg(store_req_t *r, const PGresult *res, int row, int c, store
     m->created_at = INT(row, c + 7);
     m->state = store__msg_state_parse(PQgetvalue(res, row, c + 8));
     m->state_at = INT(row, c + 9);
+    m->error = TEXT(row, c + 10);
 }
 
 static void *rows(store_req_t *r, int n, size_t size)

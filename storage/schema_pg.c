@@ -218,4 +218,5 @@ const store_migration_t store__pg_migrations[STORE_SCHEMA_VERSION] = {
      "ALTER TABLE desk_outbox ADD CONSTRAINT desk_outbox_kind_message"
      " CHECK ((kind = 'message') = (message_id IS NOT NULL));"
      "CREATE UNIQUE INDEX desk_outbox_key ON desk_outbox(channel, dedupe_key);"},
+    {"message errors", "ALTER TABLE desk_messages ADD COLUMN state_error TEXT;"},
 };

@@ -7,7 +7,8 @@
  * index on messages.body kept in step by triggers. A refresh token's family is the hash of the
  * first token of its login (version 3). The outbox (version 7) holds entries of several kinds: a
  * message's (message_id set) and the rating requests, read receipts and typing indicators of a
- * service (message_id NULL), each with an optional dedupe key and expiry. */
+ * service (message_id NULL), each with an optional dedupe key and expiry. A failed desk message
+ * keeps why in state_error (version 8; NULL = none). */
 #include "storage/internal.h"
 
 const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
@@ -241,4 +242,5 @@ const store_migration_t store__sqlite_migrations[STORE_SCHEMA_VERSION] = {
      "ALTER TABLE desk_outbox_v7 RENAME TO desk_outbox;"
      "CREATE INDEX desk_outbox_due ON desk_outbox(channel, next_attempt_at)"
      " WHERE status = 'pending';"},
+    {"message errors", "ALTER TABLE desk_messages ADD COLUMN state_error TEXT;"},
 };

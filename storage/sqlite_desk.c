@@ -21,7 +21,8 @@
     " (SELECT m.direction FROM desk_messages m WHERE m.service_id = s.id AND m.seq = "             \
     "s.last_seq), "
 #define DMSG_COLS                                                                                  \
-    "id, service_id, seq, direction, author_id, body, client_msg_id, created_at, state, state_at"
+    "id, service_id, seq, direction, author_id, body, client_msg_id, created_at, state, state_at," \
+    " state_error"
 #define CUST_COLS "id, channel, external_id, name, email, created_at"
 
 #define I(...) ((const int64_t[]){__VA_ARGS__})
@@ -95,6 +96,7 @@ static void read_dmsg(store_arena_t *a, sqlite3_stmt *st, void *out)
     m->created_at = col_int(st, 7);
     m->state = store__msg_state_parse(col_raw(st, 8));
     m->state_at = col_int(st, 9);
+    m->error = store__sqlite_col_text(a, st, 10);
 }
 
 static void read_customer(store_arena_t *a, sqlite3_stmt *st, void *out)
@@ -577,8 +579,9 @@ static int outbox_settle(sqlite_be_t *be, store_req_t *r)
         " done_at = CASE WHEN attempts >= ? THEN ? END, next_attempt_at = ?"
         " WHERE id = ? AND status = 'pending'";
     static const char msg[] =
-        "UPDATE desk_messages SET state = 'failed', state_at = ? WHERE id = (SELECT message_id"
-        " FROM desk_outbox WHERE id = ? AND status = 'failed') AND state = 'sent'";
+        "UPDATE desk_messages SET state = 'failed', state_at = ?, state_error = NULLIF(?, '')"
+        " WHERE id = (SELECT message_id FROM desk_outbox WHERE id = ? AND status = 'failed')"
+        " AND state = 'sent'";
     int64_t now = (int64_t)time_now_ms();
     int changes = 0;
     int rc;
@@ -590,7 +593,7 @@ static int outbox_settle(sqlite_be_t *be, store_req_t *r)
     if (rc == 0 && changes == 0)
         rc = -ENOENT;
     if (rc == 0)
-        rc = store__sqlite_do(be, msg, "ii", I(now, r->a[0]), NULL, NULL);
+        rc = store__sqlite_do(be, msg, "isi", I(now, r->a[0]), S(r->s[0]), NULL);
     return rc;
 }
 
@@ -616,9 +619,11 @@ static int msg_find(sqlite_be_t *be, store_req_t *r)
 static int msg_fail(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] =
-        "UPDATE desk_messages SET state = 'failed', state_at = ? WHERE id = ? AND state = 'sent'";
+        "UPDATE desk_messages SET state = 'failed', state_at = ?, state_error = NULLIF(?, '')"
+        " WHERE id = ? AND state = 'sent'";
     int changes = 0;
-    int rc = store__sqlite_do(be, sql, "ii", I((int64_t)time_now_ms(), r->a[0]), NULL, &changes);
+    int rc =
+        store__sqlite_do(be, sql, "isi", I((int64_t)time_now_ms(), r->a[0]), S(r->s[0]), &changes);
     r->res.seq = changes;
     return rc;
 }

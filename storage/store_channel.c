@@ -116,13 +116,17 @@ int store_desk_msg_find_external(store_t *store, const char *external_id, store_
     return store__req_submit(req);
 }
 
-int store_desk_msg_fail(store_t *store, int64_t message_id, store_count_cb cb, void *cbdata)
+int store_desk_msg_fail(store_t *store, int64_t message_id, const char *error, store_count_cb cb,
+                        void *cbdata)
 {
     int rc = store__check_call(store, (const void *)cb);
     if (rc != 0)
         return rc;
     store_req_t *req = new_req(store, STORE_OP_DESK_MSG_FAIL, CB(cb), cbdata);
     req->a[0] = message_id;
+    if (error != NULL) /* cut, on a UTF-8 boundary, like the outbox's errors */
+        req->s[0] =
+            store__arena_strndup(&req->arena, error, store__utf8_prefix(error, STORE_MAX_ERROR));
     return store__req_submit(req);
 }
 

@@ -221,12 +221,13 @@ store_service_t *store_service_dup(const store_service_t *s)
 
 store_desk_msg_t *store_desk_msg_dup(const store_desk_msg_t *m)
 {
-    size_t extra = str_size(m->body) + str_size(m->client_msg_id);
+    size_t extra = str_size(m->body) + str_size(m->client_msg_id) + str_size(m->error);
     store_desk_msg_t *c = xmalloc(sizeof(*c) + extra);
     char *pos = (char *)(c + 1);
     *c = *m;
     c->body = put_str(&pos, m->body);
     c->client_msg_id = put_str(&pos, m->client_msg_id);
+    c->error = put_str(&pos, m->error);
     c->attachments = NULL; /* borrowed by the original: not copied */
     c->attachment_count = 0;
     return c;

@@ -5,7 +5,7 @@
 // attendant logs in, sees the service in the Queue, takes it, sees `Call` / `WhatsApp` with the
 // customer's number and the window's countdown, answers (the simulator receives the right body),
 // Delivered then Read follow Meta's statuses, and a send Meta refuses for good shows failed with
-// its error. A second customer's last message is moved back in the store (as
+// its error, also after a reload (the error is stored with the message). A second customer's last message is moved back in the store (as
 // whatsapp-channel.test.mjs does): to seconds before the window's end, and the page closes it by
 // itself ("Outside WhatsApp's 24-hour window", the composer disabled); `Send template` sends the
 // template (the simulator sees it) and it appears; the customer's answer opens the window again;
@@ -119,6 +119,12 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   await refused.scrollIntoViewIfNeeded();
   await shot(alice, "desk-whatsapp-375");
   await alice.setViewportSize({ width: 1280, height: 720 });
+  // a reload: the error was stored with the message, the page shows it again (not the generic line)
+  await alice.reload();
+  await refused.getByText("Not delivered", { exact: true }).waitFor();
+  await refused.getByText(/HTTP 400 \(#131026\).*Message undeliverable/).waitFor();
+  await refused.getByText("This number cannot receive the message (not on WhatsApp, or an old app).").waitFor();
+  assert.equal(await refused.getByText("The channel could not deliver this message.").count(), 0);
 
   // a second customer; their last message is moved back in the store (as whatsapp-channel.test.mjs
   // does), first to `margin` before the window's end: the page closes it by itself, no send needed

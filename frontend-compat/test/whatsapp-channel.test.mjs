@@ -207,7 +207,9 @@ for (const backend of backends()) {
       assert.match(f.error.message, /131026/);
       await sleep(1500);
       assert.equal(meta.sent.filter((s) => s.body.to === from).length, 0, "never retried");
-      assert.equal((await serviceOf(server, att.token, service.id)).messages.at(-1).state, "failed");
+      const stored = (await serviceOf(server, att.token, service.id)).messages.at(-1);
+      assert.equal(stored.state, "failed");
+      assert.deepEqual(stored.error, { code: "delivery_failed", message: f.error.message }, "kept over REST");
       // accepted, then Meta reports it undeliverable
       const ok = await api(server, "POST", `/v1/api/desk/services/${service.id}/messages`, { token: att.token, body: { body: "accepted first" } });
       const sent = await until(() => meta.sent.find((s) => s.body.to === from));
@@ -216,6 +218,12 @@ for (const backend of backends()) {
       const lf = await later;
       assert.equal(lf.messageId, ok.json.message.id);
       assert.match(lf.error.message, /131047/);
+      const msgs = (await serviceOf(server, att.token, service.id)).messages;
+      const kept = msgs.find((m) => m.id === ok.json.message.id);
+      assert.equal(kept.state, "failed");
+      assert.deepEqual(kept.error, { code: "delivery_failed", message: lf.error.message }, "kept over REST");
+      assert.equal(msgs.find((m) => m.id === r.json.message.id).error.message, f.error.message);
+      assert.equal(msgs[0].error, null, "the customer's message has none");
     });
 
     test("outside the 24-hour window free text is refused with 409 and the template goes out", async () => {

@@ -239,7 +239,12 @@ void desk_call_socket_recovered(sio_socket_t *sock);
 
 json_t *desk_json_user(const store_user_t *u);
 json_t *desk_json_service(const store_service_t *s);
+/** A message; "error" is desk_json_delivery_error(m->error) for a failed one with an error,
+ * else null. */
 json_t *desk_json_message(const store_desk_msg_t *m);
+/** {"code": "delivery_failed", "message": message}: why the channel could not deliver an
+ * outbound message (the message JSON's "error", message:status failed's "error"). */
+json_t *desk_json_delivery_error(const char *message);
 
 /* ---- attach.c: attachments of desk messages ---- */
 

@@ -101,9 +101,17 @@ json_t *desk_json_message(const store_desk_msg_t *m)
                           "createdAt", (json_int_t)m->created_at, "state",
                           store_msg_state_name(m->state), "stateAt", (json_int_t)m->state_at);
     store_attachment_list_t list = {m->attachments, m->attachment_count};
-    if (o != NULL)
-        json_object_set_new(o, "attachments", srv_media_json_for(&list, m->id));
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "attachments", srv_media_json_for(&list, m->id));
+    bool failed = m->state == STORE_MSG_FAILED && m->error != NULL && m->error[0] != '\0';
+    json_object_set_new(o, "error", failed ? desk_json_delivery_error(m->error) : json_null());
     return o;
+}
+
+json_t *desk_json_delivery_error(const char *message)
+{
+    return json_pack("{s:s,s:s}", "code", "delivery_failed", "message", message);
 }
 
 json_t *desk_json_error(const char *code, const char *message)

@@ -329,8 +329,7 @@ static void status_notify(desk_op_t *op)
     if (st == STORE_MSG_FAILED)
         json_object_set_new(p, "messageId", json_integer(op->n[0]));
     if (st == STORE_MSG_FAILED)
-        json_object_set_new(p, "error",
-                            json_pack("{s:s,s:s}", "code", "delivery_failed", "message", op->text));
+        json_object_set_new(p, "error", desk_json_delivery_error(op->text));
     desk_notify_about(op->desk, "message:status", op->svc, 0, p);
     desk_op_free(op);
 }
@@ -357,7 +356,7 @@ static void on_status_service(void *cbdata, int status, const store_service_t *s
     }
     op->svc = store_service_dup(svc);
     int rc = op->n[2] == STORE_MSG_FAILED
-                 ? store_desk_msg_fail(op->desk->store, op->n[0], on_status_stored, op)
+                 ? store_desk_msg_fail(op->desk->store, op->n[0], op->text, on_status_stored, op)
                  : store_desk_mark(op->desk->store, svc->id, STORE_DESK_OUT, op->n[1],
                                    (store_msg_state_t)op->n[2], on_status_stored, op);
     if (rc != 0)

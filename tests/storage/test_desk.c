@@ -692,6 +692,10 @@ STORE_TEST(desk_outbox_claims_leases_retries_and_fails)
     cr_expect_eq(r->msgs[1]->state, STORE_MSG_SENT, "accepted: its receipts move it on");
     cr_expect_eq(r->msgs[2]->state, STORE_MSG_FAILED);
     cr_expect_eq(r->msgs[2]->id, m2->msg->id);
+    cr_expect_str_eq(r->msgs[2]->error, "HTTP 503 again", "the final failure's error is kept");
+    cr_expect_str_eq(r->msgs[0]->error, "", "never failed: no error");
+    cr_expect_str_eq(r->msgs[1]->error, "");
+    cr_expect_str_eq(m1->msg->error, "", "a new message has none");
     cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_outbox WHERE status = 'failed'"
                            " AND last_error = 'HTTP 503 again'"),
                  1);
@@ -772,10 +776,31 @@ STORE_TEST(desk_external_ids_find_and_fail_outbound_messages)
     /* the claim says an earlier attempt was accepted */
     DRUN(r, store_outbox_claim, "widget", 60000, 10, outbox_cb);
     cr_assert_eq(r->count, 1);
-    DRUN(r, store_desk_msg_fail, m->msg->id, count_cb);
+    dres_t *other = out(sid, a, "never failed", "o2", false);
+    DRUN(r, store_desk_msg_fail, m->msg->id, "(#131047) Re-engagement message", count_cb);
     cr_expect_eq(r->n, 1);
-    DRUN(r, store_desk_msg_fail, m->msg->id, count_cb);
+    DRUN(r, store_desk_msg_fail, m->msg->id, "another reason", count_cb);
     cr_expect_eq(r->n, 0, "failed once");
+    DRUN(r, store_desk_msg_find_external, "wamid.OUT1", msg_cb);
+    cr_assert_eq(r->base.status, 0);
+    cr_expect_eq(r->msg->state, STORE_MSG_FAILED);
+    cr_expect_str_eq(r->msg->error, "(#131047) Re-engagement message");
+    DRUN(r, store_desk_messages, sid, 0, 10, msgs_cb);
+    cr_assert_eq(r->count, 3);
+    cr_expect_str_eq(r->msgs[1]->error, "(#131047) Re-engagement message",
+                     "the first failure's error, kept");
+    cr_expect_str_eq(r->msgs[0]->error, "");
+    cr_expect_eq(r->msgs[2]->id, other->msg->id);
+    cr_expect_str_eq(r->msgs[2]->error, "", "never failed");
+    /* a failure without a reason stores none */
+    DRUN(r, store_desk_msg_fail, other->msg->id, NULL, count_cb);
+    cr_expect_eq(r->n, 1);
+    DRUN(r, store_desk_messages, sid, 0, 10, msgs_cb);
+    cr_assert_eq(r->count, 3);
+    cr_expect_eq(r->msgs[2]->state, STORE_MSG_FAILED);
+    cr_expect_str_eq(r->msgs[2]->error, "");
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_messages WHERE state_error IS NULL"), 2,
+                 "NULL is none");
 }
 
 STORE_TEST(desk_channel_state_defaults_and_a_disabled_channel_is_not_claimed)

@@ -326,6 +326,8 @@ export interface DeskMessage {
   state: DeskMessageState;
   stateAt?: number;
   attachments?: Attachment[];
+  /** failed: why the channel could not deliver it (stored; null for every other message) */
+  error?: { code: string; message: string } | null;
 }
 
 export interface ServicesPage {

@@ -12,6 +12,7 @@ import { AttachmentList } from "@/features/messages/Attachments";
 import { selectDesk, type DeskOutboxItem } from "./deskSlice";
 import { clock, stateText } from "./logic";
 import { DeliveryFailure, WaBodyView } from "./WaMessage";
+import { failureText } from "./whatsapp";
 import styles from "./Desk.module.css";
 
 export default function MessageList({
@@ -64,7 +65,7 @@ export default function MessageList({
                   </>
                 )}
                 {m.direction === "out" ? <small className={styles.msgState} data-state={m.state}>{stateText(m.state)}</small> : null}
-                {m.direction === "out" && m.state === "failed" ? <DeliveryFailure error={errors[m.id]} /> : null}
+                {m.direction === "out" && m.state === "failed" ? <DeliveryFailure error={failureText(errors[m.id], m.error)} /> : null}
               </div>
             </li>
           );

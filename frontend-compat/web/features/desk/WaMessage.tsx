@@ -57,7 +57,7 @@ export function WaBodyView({ body, withFiles }: { body: string; withFiles: boole
   }
 }
 
-/** Under a failed message: the channel's error (when it came live) and what it means. */
+/** Under a failed message: the channel's error (live or stored: failureText) and what it means. */
 export function DeliveryFailure({ error }: { error: string | undefined }) {
   if (!error) return <span className={styles.failure}>The channel could not deliver this message.</span>;
   const e = deliveryError(error);

@@ -3,7 +3,7 @@
 // of a refused window and a failed delivery.
 import { describe, expect, test } from "vitest";
 import reducer, { deliveryFailed, deskFailed, deskQueued, deskRetried } from "./deskSlice";
-import { contactOf, deliveryError, nextWindowTick, parseWaBody, templateErrorText, timeLeft, windowLine, windowState } from "./whatsapp";
+import { contactOf, deliveryError, failureText, nextWindowTick, parseWaBody, templateErrorText, timeLeft, windowLine, windowState } from "./whatsapp";
 
 const H = 3600 * 1000;
 const M = 60 * 1000;
@@ -75,6 +75,14 @@ describe("errors in words", () => {
     expect(w.hint).toMatch(/only a template/);
     expect(deliveryError("HTTP 400 (#131026) (#131026) Message undeliverable").text).toBe("HTTP 400 (#131026) Message undeliverable");
     expect(deliveryError("no answer from the Graph API")).toEqual({ text: "no answer from the Graph API", hint: null, closesWindow: false });
+  });
+  test("a failed message shows the live error, else the stored one", () => {
+    const stored = { code: "delivery_failed", message: "(#131047) Re-engagement message" };
+    expect(failureText(undefined, stored)).toBe("(#131047) Re-engagement message");
+    expect(failureText("HTTP 400 (#131026) Message undeliverable", stored)).toBe("HTTP 400 (#131026) Message undeliverable");
+    expect(failureText(undefined, null)).toBeUndefined();
+    expect(failureText(undefined, undefined)).toBeUndefined();
+    expect(failureText("", { code: "delivery_failed", message: "" })).toBeUndefined();
   });
   test("a refused template says why", () => {
     expect(templateErrorText("template_not_configured", "x")).toMatch(/No WhatsApp template is configured/);

@@ -1,8 +1,10 @@
 // whatsapp.ts - the desk page's WhatsApp rules as pure functions (tested in whatsapp.test.ts):
 // the customer's number as tel: / wa.me links; the 24-hour customer-service window (open with the
-// time left, or closed: then only the template may go out); the words of a delivery error; and a
-// WhatsApp message body as src/channels/wa_wire.c writes it ("[image] caption", "[location] ...",
-// "[contact] ...", "[template] ...") read back into the parts the page shows.
+// time left, or closed: then only the template may go out); the words of a delivery error (the live
+// one, else the one stored with the message); and a WhatsApp message body as src/channels/wa_wire.c
+// writes it ("[image] caption", "[location] ...", "[contact] ...", "[template] ...") read back into
+// the parts the page shows.
+import type { DeskMessage } from "@/lib/types";
 
 /** The customer's number as the header's links: tel:+<digits> and https://wa.me/<digits>. */
 export interface Contact {
@@ -80,6 +82,13 @@ export function deliveryError(text: string): { text: string; hint: string | null
   // "HTTP 400 (#131026) (#131026) Message undeliverable": sioc's prefix and Meta's own message
   const clean = text.replace(/(\(#\d+\))\s+\1/, "$1");
   return { text: clean, hint: (code && HINTS[code]) || null, closesWindow: code === "131047" };
+}
+
+/** The error shown under a failed message: the live one (message:status failed, this page's
+ * session) or else the one stored with the message (its `error`, kept across reloads); undefined
+ * when neither says why. */
+export function failureText(live: string | undefined, stored: DeskMessage["error"]): string | undefined {
+  return live || stored?.message || undefined;
 }
 
 /** What a refused template send says. */
