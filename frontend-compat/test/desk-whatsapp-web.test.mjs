@@ -136,7 +136,7 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   const raviId = Number(new URL(alice.url()).searchParams.get("s"));
   await messageItem(alice, "Hello? Is anyone there?").waitFor();
   await alice.getByText(/^WhatsApp window closes in 23 h 5\d min$/).waitFor();
-  const sql = (q) => execFileSync("sqlite3", [env.dbUrl.slice(7), q]);
+  const sql = (q) => execFileSync("sqlite3", ["-cmd", ".timeout 10000", env.dbUrl.slice(7), q]);
   const box = alice.getByRole("textbox", { name: "Message", exact: true });
   const closed = alice.getByRole("region", { name: "Outside WhatsApp's 24-hour window" });
   const lastMinute = alice.getByText("WhatsApp window closes in less than a minute", { exact: true });

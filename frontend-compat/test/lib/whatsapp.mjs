@@ -15,7 +15,7 @@ export const phone = () => `1555${process.pid % 1000}${String(++phoneSeq).padSta
 export function sql(server, text, { scalar = false } = {}) {
   const url = server.dbUrl;
   const out = url.startsWith("sqlite:")
-    ? execFileSync("sqlite3", [url.slice(7), text], { stdio: "pipe" })
+    ? execFileSync("sqlite3", ["-cmd", ".timeout 10000", url.slice(7), text], { stdio: "pipe" })
     : execFileSync("psql", ["-q", "-A", "-t", url, "-c", text], { stdio: "pipe" });
   return scalar ? out.toString().trim().split("\n")[0] : undefined;
 }
