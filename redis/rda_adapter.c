@@ -442,9 +442,14 @@ sio_adapter_t *rda_adapter_new(sio_namespace_t *nsp, void *client)
     a->client = client;
     a->mem = sio_memory_adapter_new(nsp, NULL);
     rda__random_id(a->uid);
-    a->channel = strcat3("socket.io#", name, "#");
-    a->req_channel = strcat3("socket.io-request#", name, "#");
-    a->resp_channel = strcat3("socket.io-response#", name, "#");
+    const char *key = rda_client_key(a->client);
+    char prefix[96];
+    snprintf(prefix, sizeof(prefix), "%s#", key);
+    a->channel = strcat3(prefix, name, "#");
+    snprintf(prefix, sizeof(prefix), "%s-request#", key);
+    a->req_channel = strcat3(prefix, name, "#");
+    snprintf(prefix, sizeof(prefix), "%s-response#", key);
+    a->resp_channel = strcat3(prefix, name, "#");
     a->spec_channel = strcat3(a->resp_channel, a->uid, "#");
     pattern = strcat3(a->channel, "*", "");
     a->subs[0] = rda_client_subscribe(a->client, pattern, true, on_broadcast_message, a);

@@ -74,6 +74,7 @@ struct st_rda_client_t {
     uint64_t qdropped; /* publishes dropped by the bounds */
     rda_job_t *failed; /* NUMSUB jobs without a publisher, answered by flush_timer */
     uv_timer_t *flush_timer;
+    char key[65]; /* the adapters' channel prefix */
 };
 
 static void conn_start(conn_t *k);
@@ -454,6 +455,7 @@ rda_client_t *rda_client_new(uv_loop_t *loop, const char *url)
         return NULL;
     }
     c = xcalloc(1, sizeof(*c));
+    memcpy(c->key, RDA_DEFAULT_KEY, sizeof(RDA_DEFAULT_KEY));
     c->loop = loop;
     c->max_queue = RDA_QUEUE_MAX;
     c->max_queue_bytes = RDA_QUEUE_MAX_BYTES;
@@ -470,6 +472,25 @@ rda_client_t *rda_client_new(uv_loop_t *loop, const char *url)
 bool rda_client_connected(const rda_client_t *c)
 {
     return c->pub.connected && c->sub.connected;
+}
+
+int rda_client_set_key(rda_client_t *c, const char *key)
+{
+    size_t n = key != NULL ? strlen(key) : 0;
+    if (n == 0 || n >= sizeof(c->key))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)key[i];
+        if (ch <= ' ' || ch == 0x7f || strchr("#*?[", ch) != NULL)
+            return -EINVAL;
+    }
+    memcpy(c->key, key, n + 1);
+    return 0;
+}
+
+const char *rda_client_key(const rda_client_t *c)
+{
+    return c->key;
 }
 
 void rda_client_free(rda_client_t *c)

@@ -26,6 +26,9 @@ typedef struct st_rda_job_t rda_job_t;
  * refused). Returns 0 or -EINVAL. */
 int rda_url_parse(const char *url, char *host, size_t hostlen, int *port);
 
+/** The adapters' channel prefix unless rda_client_set_key says otherwise. */
+#define RDA_DEFAULT_KEY "socket.io"
+
 /** Starts connecting to `url`. Returns NULL (after logging why) if the URL is invalid. */
 rda_client_t *rda_client_new(uv_loop_t *loop, const char *url);
 /** Closes both connections at once (pending callbacks run with an error first). The loop must
@@ -33,6 +36,12 @@ rda_client_t *rda_client_new(uv_loop_t *loop, const char *url);
 void rda_client_free(rda_client_t *c);
 /** True while both connections are up. */
 bool rda_client_connected(const rda_client_t *c);
+/** The channel prefix of the adapters made afterwards (@socket.io/redis-adapter's `key` option,
+ * default "socket.io"): only nodes with the same key form a cluster. Copied; set it before the
+ * server creates its namespaces. Returns 0 or -EINVAL (empty, longer than 64 bytes, or holding
+ * '#', '*', '?', '[', a space or a control character). */
+int rda_client_set_key(rda_client_t *c, const char *key);
+const char *rda_client_key(const rda_client_t *c);
 
 /** A message on a subscribed channel (or one matching a pattern). Borrowed for the call. */
 typedef void (*rda_message_cb)(const char *channel, size_t chlen, const char *payload, size_t len,

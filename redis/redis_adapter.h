@@ -1,6 +1,7 @@
 /* redis_adapter.h - a Socket.IO adapter over Redis pub/sub, wire-compatible with the Node.js
- * @socket.io/redis-adapter 8.x (the classic RedisAdapter, key prefix "socket.io"): sioc nodes
- * and Node.js nodes on the same Redis form one cluster. Broadcasts, socketsJoin/Leave,
+ * @socket.io/redis-adapter 8.x (the classic RedisAdapter, key prefix "socket.io" unless
+ * rda_client_set_key says otherwise): sioc nodes and Node.js nodes on the same Redis with the same
+ * key form one cluster. Broadcasts, socketsJoin/Leave,
  * disconnectSockets, fetchSockets, serverSideEmit (with acks) and broadcasts with acks reach
  * every node, and this node answers every request type a Node.js node sends.
  *

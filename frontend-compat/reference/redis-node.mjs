@@ -1,7 +1,7 @@
 // reference/redis-node.mjs - a Node.js socket.io 4.8 node with @socket.io/redis-adapter 8.x, the
 // peer that test/redis-*.test.mjs puts in the same cluster as a sioc node (`sioc --echo --redis`).
 //
-// Usage: node reference/redis-node.mjs --port 0 --redis redis://127.0.0.1:PORT
+// Usage: node reference/redis-node.mjs --port 0 --redis redis://127.0.0.1:PORT [--key PREFIX]
 // Prints `sioc listening on http://127.0.0.1:PORT` once listening (both Redis clients are
 // connected by then; the adapter's subscriptions follow, so tests wait for PUBSUB NUMSUB).
 //
@@ -40,7 +40,7 @@ subClient.on('error', (e) => process.stderr.write(`redis sub: ${e.message}\n`));
 await Promise.all([pubClient.connect(), subClient.connect()]);
 
 const httpServer = http.createServer();
-const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient), serveClient: false });
+const io = new Server(httpServer, { adapter: createAdapter(pubClient, subClient, args.key ? { key: args.key } : {}), serveClient: false });
 
 function register(nsp) {
     // server-side events from the other nodes

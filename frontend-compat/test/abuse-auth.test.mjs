@@ -11,7 +11,7 @@
 // node:http's localAddress; sioc trusts no forwarding header.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { api, assertError, backends, register, sleep, startChat, T, uname } from "./lib/chat.mjs";
+import { api, assertError, backends, redisArgs, register, sleep, startChat, T, uname } from "./lib/chat.mjs";
 
 const ATTACKER = "127.0.0.2";
 const OWNER = "127.0.0.1";
@@ -136,7 +136,7 @@ describe("abuse: the throttle is shared by the nodes (--redis)", { skip: REDIS ?
     if (!backend) return;
     // two nodes on one PostgreSQL database and one Redis
     const store = backend.url();
-    const args = ["--redis", REDIS, "--login-free-failures", "2", "--register-limit", "0"];
+    const args = [...redisArgs(REDIS), "--login-free-failures", "2", "--register-limit", "0"];
     const { startSioc } = await import("./lib/server.mjs");
     const { SECRET } = await import("./lib/chat.mjs");
     a = await startSioc(["--database", store.url, "--jwt-secret", SECRET, ...args]);

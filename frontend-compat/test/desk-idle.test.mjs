@@ -6,7 +6,7 @@
 // socket hears of every finish once and every visitor gets one rating request).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { collect, emitAck, next, sleep } from "./lib/chat.mjs";
+import { collect, emitAck, next, redisArgs, sleep } from "./lib/chat.mjs";
 import { api, backends, desk, startDesk, startNode, support, T, until, visitor } from "./lib/desk.mjs";
 
 const REDIS = process.env.SIOC_TEST_REDIS;
@@ -95,7 +95,7 @@ for (const backend of backends()) {
 const pg = backends().find((b) => b.name === "postgres");
 describe("desk idle close with two sioc nodes on one PostgreSQL", { skip: pg ? false : "SIOC_TEST_PG is not set" }, () => {
   let n1, n2;
-  const extra = ["--desk-idle-close", "1", ...(REDIS ? ["--redis", REDIS] : [])];
+  const extra = ["--desk-idle-close", "1", ...redisArgs(REDIS)];
   before(async () => {
     n1 = await startDesk(pg, extra);
     n2 = await startNode(n1.dbUrl, extra);

@@ -3,7 +3,8 @@
 // broadcasts (rooms, except, binary) cross both ways, fetchSockets / socketsJoin / socketsLeave /
 // disconnectSockets select the sockets of both nodes, allRooms sees the rooms of both, serverSideEmit
 // reaches the other node, and a broadcast with ack collects the answers of the clients of both nodes
-// (or, at its timeout, those that came).
+// (or, at its timeout, those that came). With a key (`--redis-key`, the adapter's `key` option)
+// a sioc node and a Node.js node with the same key are one cluster, apart from the default one.
 //
 // Redis: SIOC_TEST_REDIS (e.g. redis://127.0.0.1:56379); the suite is skipped when it is unset.
 // With SIOC_REFERENCE=1 both nodes are reference/redis-node.mjs, proving the expectations are the
@@ -23,9 +24,10 @@ const byId = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
 const tag = (p) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** Starts reference/redis-node.mjs; resolves {url, stop()}. */
-function startNodeNode() {
+function startNodeNode(key) {
     const script = path.join(here, '..', 'reference', 'redis-node.mjs');
-    return startProcess(process.execPath, [script, '--port', '0', '--redis', REDIS], { startTimeout: T(10000), stopTimeout: T(10000) });
+    const args = [script, '--port', '0', '--redis', REDIS, ...(key ? ['--key', key] : [])];
+    return startProcess(process.execPath, args, { startTimeout: T(10000), stopTimeout: T(10000) });
 }
 
 describe('Redis adapter: sioc and Node.js nodes in one cluster', { skip: REDIS ? false : 'SIOC_TEST_REDIS is not set (e.g. redis://127.0.0.1:56379)' }, () => {
@@ -215,5 +217,48 @@ describe('Redis adapter: sioc and Node.js nodes in one cluster', { skip: REDIS ?
         const res = await ack1(asker, 'broadcast-with-ack', { event: 'ask2', args: [], rooms: [t], timeout: T(500) });
         assert.equal(res.err, 'operation has timed out');
         assert.deepEqual(res.responses, ['from-a']);
+    });
+});
+
+describe('Redis adapter: the key (--redis-key) keeps clusters on one Redis apart', { skip: REDIS ? false : 'SIOC_TEST_REDIS is not set' }, () => {
+    const key = tag('app');
+    let a, b, other, ca, cb, co, redis;
+    before(async () => {
+        redis = createClient({ url: REDIS });
+        await redis.connect();
+        a = REFERENCE ? await startNodeNode(key) : await startServer(['--echo', '--redis', REDIS, '--redis-key', key]);
+        b = await startNodeNode(key);
+        other = REFERENCE ? await startNodeNode() : await startServer(['--echo', '--redis', REDIS]);
+        const ch = `${key}-request#/#`;
+        await waitFor(async () => (await redis.pubSubNumSub(ch))[ch] === 2, 'both keyed nodes subscribed');
+        ca = new Clients(a.url);
+        cb = new Clients(b.url);
+        co = new Clients(other.url);
+    });
+    after(async () => {
+        for (const c of [ca, cb, co]) c?.close();
+        for (const n of [a, b, other]) await n?.stop();
+        await redis?.quit();
+    });
+
+    it('a broadcast reaches the nodes with the same key, and no node of another key', async () => {
+        const [a1] = await ca.connectMany(1, '/', WS);
+        const [b1] = await cb.connectMany(1, '/', WS);
+        const [o1] = await co.connectMany(1, '/', WS);
+        const ev = tag('ev');
+        const atOther = collect(o1, ev);
+        const atB = once(b1, ev);
+        assert.equal(await ack1(a1, 'broadcast', { event: ev, args: ['keyed'] }), true);
+        assert.deepEqual(await atB, ['keyed']);
+        const back = once(a1, ev);
+        await ack1(b1, 'broadcast', { event: ev, args: ['back'] });
+        assert.deepEqual(await back, ['back']);
+        // the default-key node's broadcast stays in its own cluster too
+        const ev2 = tag('ev');
+        const atA = collect(a1, ev2);
+        await ack1(o1, 'broadcast', { event: ev2, args: [] });
+        await sleep(T(300));
+        assert.equal(atOther.length, 0, 'the other cluster heard the keyed broadcasts');
+        assert.equal(atA.length, 0, 'the keyed cluster heard the default one');
     });
 });

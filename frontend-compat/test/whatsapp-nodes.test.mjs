@@ -6,7 +6,7 @@
 // webhook that arrives at node B moves the message on node A's attendant socket.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { emitAck, next, sleep } from "./lib/chat.mjs";
+import { emitAck, next, redisArgs, sleep } from "./lib/chat.mjs";
 import { api, backends, desk, staff, startDesk, startNode, T, until } from "./lib/desk.mjs";
 import { phone, serviceOf } from "./lib/whatsapp.mjs";
 import { inbound, postWebhook, startMeta, status, waArgs, wamid } from "./sim/whatsapp.mjs";
@@ -18,7 +18,7 @@ describe("whatsapp with two sioc nodes on one PostgreSQL", { skip: pg ? false : 
   let meta, a, b, att, dkA;
   before(async () => {
     meta = await startMeta();
-    const extra = [...waArgs(meta), ...(REDIS ? ["--redis", REDIS] : [])];
+    const extra = [...waArgs(meta), ...redisArgs(REDIS)];
     a = await startDesk(pg, extra);
     b = await startNode(a.dbUrl, extra);
     att = await staff(a);

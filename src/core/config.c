@@ -51,6 +51,7 @@ static const char *check_origin(const char *v);
 static const char *check_cookie(const char *v);
 static const char *check_database(const char *v);
 static const char *check_redis(const char *v);
+static const char *check_redis_key(const char *v);
 static const char *check_nonempty(const char *v);
 static const char *check_media_types(const char *v);
 static const char *check_digits(const char *v);
@@ -127,6 +128,8 @@ static const opt_t options[] = {
      "URL", "storage: sqlite:FILE or postgres://..."},
     {"redis", OPT_STR, FIELD(redis), 0, 0, check_redis, true, NULL, "URL",
      "Redis adapter URL, redis://HOST:PORT (unset: single node)"},
+    {"redis-key", OPT_STR, FIELD(redis_key), 0, 0, check_redis_key, false, "socket.io", "KEY",
+     "Redis adapter channel prefix (its `key`): nodes with one key are one cluster"},
     {"web-root", OPT_STR, FIELD(web_root), 0, 0, check_nonempty, false, "frontend-compat/web/out",
      "DIR", "directory of the web app's static build, served at /"},
     {"jwt-secret", OPT_STR, FIELD(jwt_secret), 0, 0, check_nonempty, true, NULL, "SECRET",
@@ -324,6 +327,15 @@ static const char *check_redis(const char *v)
     if (is_printable(v) && has_prefix(v, "redis://") && v[8] != '\0')
         return NULL;
     return "redis://HOST[:PORT]";
+}
+
+/* rda_client_set_key's rule: 1 to 64 bytes, none of them a space, a control or a pattern byte */
+static const char *check_redis_key(const char *v)
+{
+    size_t n = strlen(v);
+    if (n > 0 && n <= 64 && is_printable(v) && strpbrk(v, " #*?[") == NULL)
+        return NULL;
+    return "1 to 64 printable bytes without spaces or any of # * ? [";
 }
 
 /* --- messages --- */

@@ -55,6 +55,7 @@ typedef struct st_srv_config_t {
     bool metrics;                           /* true: GET /metrics */
     char *database;                         /* "sqlite:data/sioc.db" or "postgres://..." */
     char *redis;                            /* NULL, or "redis://host:port" */
+    char *redis_key;                        /* the adapter's channel prefix ("socket.io") */
     char *web_root;                         /* "frontend-compat/web/out": the app at / */
     char *jwt_secret;                       /* NULL */
     bool production;                        /* false */

@@ -103,8 +103,8 @@ static int setup_app(app_t *app)
     sc.recovery_max_bytes = app->conf.recovery_max_bytes;
     sc.recovery_max_replay_packets = app->conf.recovery_max_replay_packets;
     sc.recovery_max_replay_bytes = app->conf.recovery_max_replay_bytes;
-    if (srv_redis_setup(&app->loop, app->conf.redis, app->conf.redis_queue_max_bytes, &sc,
-                        &app->redis) != 0)
+    if (srv_redis_setup(&app->loop, app->conf.redis, app->conf.redis_key,
+                        app->conf.redis_queue_max_bytes, &sc, &app->redis) != 0)
         return -1;
     app->io = sio_server_new(&app->loop, &app->eio_conf, &sc);
     if (app->io == NULL || srv_http_attach_engine(app->http, sio_server_engine(app->io)) != 0 ||

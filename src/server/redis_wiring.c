@@ -1,10 +1,11 @@
 /* redis_wiring.c - see redis_wiring.h. One Redis client serves every namespace. */
 #include "src/server/redis_wiring.h"
 
+#include "base/base.h"
 #include "redis/redis_adapter.h"
 
-int srv_redis_setup(uv_loop_t *loop, const char *url, size_t queue_bytes, sio_config_t *sc,
-                    rda_client_t **handle)
+int srv_redis_setup(uv_loop_t *loop, const char *url, const char *key, size_t queue_bytes,
+                    sio_config_t *sc, rda_client_t **handle)
 {
     rda_client_t *c;
     *handle = NULL;
@@ -13,6 +14,11 @@ int srv_redis_setup(uv_loop_t *loop, const char *url, size_t queue_bytes, sio_co
     c = rda_client_new(loop, url);
     if (c == NULL)
         return -1;
+    if (key != NULL && rda_client_set_key(c, key) != 0) {
+        log_error("redis", "invalid --redis-key '%s'", key);
+        rda_client_free(c);
+        return -1;
+    }
     rda_client_set_queue_limits(c, 0, queue_bytes);
     sc->adapter = rda_adapter_new;
     sc->adapter_data = c;

@@ -15,10 +15,10 @@
 
 /** With `url` NULL: nothing (*handle NULL, the in-memory adapter stays). Otherwise starts the
  * Redis client on `loop` (its queue of publishes while Redis is down bounded to `queue_bytes`)
- * and sets sc->adapter/adapter_data; call before sio_server_new. Returns 0, or -1 (logged) for
- * an invalid URL. */
-int srv_redis_setup(uv_loop_t *loop, const char *url, size_t queue_bytes, sio_config_t *sc,
-                    rda_client_t **handle);
+ * and sets sc->adapter/adapter_data; call before sio_server_new. `key` (NULL: "socket.io") is the
+ * adapter's channel prefix. Returns 0, or -1 (logged) for an invalid URL or key. */
+int srv_redis_setup(uv_loop_t *loop, const char *url, const char *key, size_t queue_bytes,
+                    sio_config_t *sc, rda_client_t **handle);
 /** Frees the client: after sio_server_free (which disposes the adapters), before closing the
  * loop's remaining handles. NULL is a no-op. */
 void srv_redis_teardown(rda_client_t *handle);

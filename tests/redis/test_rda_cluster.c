@@ -336,11 +336,13 @@ static void on_server_side(sio_namespace_t *nsp, const char *event, const json_t
         sio_server_reply(reply, json_pack("[s, s, O]", "pong", event, args));
 }
 
-static void node_init_with(node_t *n, bool handler)
+static void node_init_keyed(node_t *n, bool handler, const char *key)
 {
     sio_config_t sc;
     n->client = rda_client_new(&loop, url);
     cr_assert_not_null(n->client);
+    if (key != NULL)
+        cr_assert_eq(rda_client_set_key(n->client, key), 0);
     sio_config_init(&sc);
     sc.adapter = rda_adapter_new;
     sc.adapter_data = n->client;
@@ -349,6 +351,11 @@ static void node_init_with(node_t *n, bool handler)
     n->nsp = sio_server_of(n->io, "/");
     if (handler)
         sio_namespace_on_server_side(n->nsp, on_server_side, NULL);
+}
+
+static void node_init_with(node_t *n, bool handler)
+{
+    node_init_keyed(n, handler, NULL);
 }
 
 static void node_init(node_t *n)
@@ -370,17 +377,23 @@ static sio_socket_t *connect_socket(node_t *n, buf_t *sink)
     return c->sockets;
 }
 
-/* Waits until both nodes are subscribed to the request channel of "/". */
-static void wait_cluster(node_t *a)
+/* Waits until `n` nodes are subscribed to `channel`. */
+static void wait_subscribers(node_t *a, const char *channel, long long n)
 {
     for (int i = 0; i < 500; i++) {
         count_t cnt = {0};
-        rda_client_numsub(a->client, "socket.io-request#/#", on_count, &cnt);
+        rda_client_numsub(a->client, channel, on_count, &cnt);
         cr_assert(run_until(&cnt.got, 2000));
-        if (cnt.n == 2)
+        if (cnt.n == n)
             return;
     }
-    cr_assert_fail("the nodes never both subscribed");
+    cr_assert_fail("%s never had %lld subscribers", channel, n);
+}
+
+/* Waits until both nodes are subscribed to the request channel of "/". */
+static void wait_cluster(node_t *a)
+{
+    wait_subscribers(a, "socket.io-request#/#", 2);
 }
 
 static bool sink_has(const buf_t *sink, const char *text)
@@ -476,6 +489,46 @@ Test(rda_cluster, two_nodes_share_broadcasts_rooms_fetch_and_server_side_emit)
     node_free(&b);
     buf_dispose(&sink_a);
     buf_dispose(&sink_b);
+}
+
+Test(rda_cluster, a_key_makes_a_cluster_of_its_own_on_one_redis)
+{
+    node_t a, b, c;
+    buf_t sink_a = BUF_INIT, sink_b = BUF_INIT, sink_c = BUF_INIT;
+    char long_key[70];
+    redis_start();
+    node_init_keyed(&a, true, "tenant-1");
+    node_init_keyed(&b, true, "tenant-1");
+    node_init(&c);
+    cr_expect_str_eq(rda_client_key(a.client), "tenant-1");
+    cr_expect_str_eq(rda_client_key(c.client), RDA_DEFAULT_KEY);
+    /* refused keys leave the key as it was */
+    memset(long_key, 'k', 65);
+    long_key[65] = '\0';
+    const char *bad[] = {"", "a#b", "a*", "a?", "a[b", "a b", "a\tb", "a\x7f", long_key, NULL};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        cr_expect_eq(rda_client_set_key(c.client, bad[i]), -EINVAL, "key %zu accepted", i);
+    cr_expect_str_eq(rda_client_key(c.client), RDA_DEFAULT_KEY);
+    cr_assert(until_connected(a.client, 5000) && until_connected(b.client, 5000) &&
+              until_connected(c.client, 5000));
+    wait_subscribers(&a, "tenant-1-request#/#", 2);
+    wait_subscribers(&a, "socket.io-request#/#", 1);
+    connect_socket(&a, &sink_a);
+    connect_socket(&b, &sink_b);
+    connect_socket(&c, &sink_c);
+    sio_broadcast_emit(sio_namespace_broadcast(a.nsp), "keyed", json_pack("[i]", 1), NULL, 0);
+    sio_broadcast_emit(sio_namespace_broadcast(c.nsp), "plain", json_pack("[i]", 2), NULL, 0);
+    cr_expect(run_until_sink(&sink_b, "2[\"keyed\",1]", 2000), "B got: %s",
+              sink_b.base ? sink_b.base : "");
+    cr_expect(!run_until_sink(&sink_c, "keyed", 300), "the default cluster heard the keyed one");
+    cr_expect(!sink_has(&sink_a, "plain") && !sink_has(&sink_b, "plain"),
+              "the keyed cluster heard the default one");
+    node_free(&a);
+    node_free(&b);
+    node_free(&c);
+    buf_dispose(&sink_a);
+    buf_dispose(&sink_b);
+    buf_dispose(&sink_c);
 }
 
 Test(rda_cluster, a_lone_node_answers_at_once_and_nothing_waits_on_a_dead_redis)

@@ -110,6 +110,12 @@ export function uname(prefix = "u") {
   return `${prefix}${process.pid % 10000}_${counter}_${crypto.randomBytes(2).toString("hex")}`;
 }
 
+/** The options of one cluster's nodes on the Redis at `url` (none without it): a key of their own
+ * (--redis-key), so that suites running side by side on one Redis never hear each other. */
+export function redisArgs(url = process.env.SIOC_TEST_REDIS) {
+  return url ? ["--redis", url, "--redis-key", uname("sioc-")] : [];
+}
+
 /** Registers a user; resolves {user, accessToken, refreshToken, password}. */
 export async function register(server, username = uname(), password = "correct-horse-1") {
   const r = await api(server, "POST", "/v1/api/auth/register", { body: { username, password } });
