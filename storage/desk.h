@@ -254,6 +254,9 @@ int store_desk_finish(store_t *store, int64_t service_id, int64_t by_user, store
  * `cutoff_ms`. cb: those this call finished; concurrent callers never finish the same one. */
 int store_desk_idle_close(store_t *store, int64_t cutoff_ms, size_t limit, store_services_cb cb,
                           void *cbdata);
+/** Moves the last activity of an open service to now (a call in progress is activity, so the
+ * idle sweep leaves the service open). cb: 1 if it was touched, 0 if it is finished or unknown. */
+int store_desk_touch(store_t *store, int64_t service_id, store_count_cb cb, void *cbdata);
 /** Stores the customer's rating (1..5, comment may be NULL) of a finished service of theirs.
  * -ENOENT (no such service of that customer), -EPERM (still open), -EALREADY (rated). */
 int store_desk_rate(store_t *store, int64_t service_id, int64_t customer_id, int rating,

@@ -76,6 +76,7 @@ typedef enum en_store_op_t {
     STORE_OP_DESK_ASSIGN,   /* a0 service, a1 attendant (0: unassign), a2 only if unassigned */
     STORE_OP_DESK_FINISH,   /* a0 service, a1 by user (0: idle) */
     STORE_OP_DESK_IDLE_CLOSE,      /* a0 cutoff, a1 limit */
+    STORE_OP_DESK_TOUCH,           /* a0 service */
     STORE_OP_DESK_RATE,            /* a0 service, a1 customer, a2 rating, s0 comment */
     STORE_OP_DESK_SERVICE_GET,     /* a0 service */
     STORE_OP_DESK_SERVICE_LIST,    /* ids: the filter (DESK_F_*), s0 channel or NULL */

@@ -127,6 +127,9 @@ static const char *const desk_sqls[STORE_OP__COUNT] = {
         "   LIMIT $2::bigint FOR UPDATE SKIP LOCKED)"
         "   AND status = 'open' AND last_activity_at < $1::bigint RETURNING *)"
         " SELECT " SVC("u") " FROM u" KJOIN("u") " ORDER BY u.id",
+    [STORE_OP_DESK_TOUCH] = "UPDATE desk_services SET last_activity_at ="
+                            " GREATEST(last_activity_at, $2::bigint)"
+                            " WHERE id = $1::bigint AND status = 'open' RETURNING 1",
     [STORE_OP_DESK_RATE] =
         "WITH o AS (SELECT status FROM desk_services WHERE id = $1::bigint"
         "   AND customer_id = $2::bigint),"
@@ -283,6 +286,9 @@ int store__pg_desk_params(store_req_t *r, const char *v[PG_MAX_PARAMS])
     case STORE_OP_DESK_IDLE_CLOSE:
         v[0] = N(r->a[0]), v[1] = N(r->a[1]), v[2] = now;
         return 3;
+    case STORE_OP_DESK_TOUCH:
+        v[0] = N(r->a[0]), v[1] = now;
+        return 2;
     case STORE_OP_DESK_RATE:
         v[0] = N(r->a[0]), v[1] = N(r->a[1]), v[2] = N(r->a[2]), v[3] = r->s[0], v[4] = now;
         return 5;
@@ -501,6 +507,9 @@ int store__pg_desk_result(store_req_t *r, const PGresult *res)
     case STORE_OP_DESK_MARK:
     case STORE_OP_DESK_ADMIN_COUNT:
         r->res.seq = n > 0 ? INT(0, 0) : 0;
+        return 0;
+    case STORE_OP_DESK_TOUCH:
+        r->res.seq = n;
         return 0;
     case STORE_OP_DESK_STATS: {
         store_desk_stats_row_t *s = rows(r, n, sizeof(*s));

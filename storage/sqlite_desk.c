@@ -331,6 +331,16 @@ static int idle_close(sqlite_be_t *be, store_req_t *r)
     return rc;
 }
 
+static int touch(sqlite_be_t *be, store_req_t *r)
+{
+    static const char sql[] = "UPDATE desk_services SET last_activity_at = max(last_activity_at, ?)"
+                              " WHERE id = ? AND status = 'open'";
+    int changes = 0;
+    int rc = store__sqlite_do(be, sql, "ii", I((int64_t)time_now_ms(), r->a[0]), NULL, &changes);
+    r->res.seq = changes;
+    return rc;
+}
+
 static int rate(sqlite_be_t *be, store_req_t *r)
 {
     static const char sql[] =
@@ -645,6 +655,8 @@ sqlite_op_fn store__sqlite_desk_op(store_op_t op)
         return finish;
     case STORE_OP_DESK_IDLE_CLOSE:
         return idle_close;
+    case STORE_OP_DESK_TOUCH:
+        return touch;
     case STORE_OP_DESK_RATE:
         return rate;
     case STORE_OP_DESK_SERVICE_GET:

@@ -80,6 +80,7 @@ void store__desk_complete(store_req_t *req)
         ((store_users_cb)req->cb)(d, st, ok ? &req->res.users : NULL);
         break;
     case STORE_OP_DESK_MARK:
+    case STORE_OP_DESK_TOUCH:
     case STORE_OP_DESK_ADMIN_COUNT:
     case STORE_OP_OUTBOX_PUT:
         ((store_count_cb)req->cb)(d, st, ok ? req->res.seq : 0);
@@ -230,6 +231,13 @@ int store_desk_idle_close(store_t *store, int64_t cutoff_ms, size_t limit, store
         return -EINVAL;
     return submit_ints(store, STORE_OP_DESK_IDLE_CLOSE, CB(cb), cbdata, cutoff_ms,
                        (int64_t)store__clamp_limit(limit), 0, 0);
+}
+
+int store_desk_touch(store_t *store, int64_t service_id, store_count_cb cb, void *cbdata)
+{
+    if (service_id <= 0)
+        return -EINVAL;
+    return submit_ints(store, STORE_OP_DESK_TOUCH, CB(cb), cbdata, service_id, 0, 0, 0);
 }
 
 int store_desk_rate(store_t *store, int64_t service_id, int64_t customer_id, int rating,

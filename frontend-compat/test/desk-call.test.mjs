@@ -3,12 +3,12 @@
 // sioc: start, ring, accept, offer / answer / ICE both ways, hang-up; the rules (only the
 // service's attendant, only open widget services: WhatsApp is refused, one call per service and
 // per tab, bounded and shaped signals, only the sockets in the call may signal); and the ends:
-// decline, either side's disconnect, the service's finish or transfer. With SIOC_TEST_PG and
-// SIOC_TEST_REDIS, a call between two nodes. The browsers' side is desk-call-web.test.mjs.
+// decline, either side's disconnect, the service's finish or transfer; a call keeps its service
+// from the idle close. With SIOC_TEST_PG and SIOC_TEST_REDIS, calls between two nodes. The browsers' side is desk-call-web.test.mjs.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { collect, emitAck, next } from "./lib/chat.mjs";
-import { api, backends, desk, staff, startDesk, startNode, support, until, visitor } from "./lib/desk.mjs";
+import { collect, emitAck, next, redisArgs, sleep } from "./lib/chat.mjs";
+import { api, backends, desk, staff, startDesk, startNode, support, T, until, visitor } from "./lib/desk.mjs";
 import { inbound, postWebhook, startMeta, waArgs } from "./sim/whatsapp.mjs";
 import { io } from "socket.io-client";
 
@@ -329,6 +329,71 @@ test("a bad --webrtc-ice-servers refuses to start, naming the option", async () 
   }
 });
 
+async function serviceOf(server, token, sid) {
+  const r = await api(server, "GET", `/v1/api/desk/services/${sid}`, { token });
+  assert.equal(r.status, 200, r.text);
+  return r.json.service;
+}
+
+/** With --desk-idle-close 1 on every node: a quiet service (no call) is finished while the one in
+ * a call stays open; after the hang-up it is finished for idleness too. */
+async function callKeepsServiceOpen(caller, other = caller) {
+  const c = await taken(caller, caller, other);
+  const quiet = await taken(caller, caller, other);
+  const admin = caller.admin.token; // one secret: valid on both nodes
+  try {
+    const callId = await ringAndAccept(c);
+    await until(async () => (await serviceOf(caller, admin, quiet.sid)).status === "finished", T(6000));
+    const ends = collect(c.dk.socket, "call:end");
+    await sleep(T(2500)); // more than twice the idle time, no message in between
+    const s = await serviceOf(caller, admin, c.sid);
+    assert.equal(s.status, "open", `the service in a call was finished: ${JSON.stringify(s)}`);
+    assert.equal(ends.length, 0, "the call goes on");
+    assert.ok(Date.now() - s.lastActivityAt < T(2000), `last activity ${Date.now() - s.lastActivityAt} ms ago`);
+    const end = next(c.sup.socket, "call:end");
+    assert.equal((await emitAck(c.dk.socket, "call:signal", { serviceId: c.sid, callId, type: "end" })).ok, true);
+    assert.equal((await end).reason, "hangup");
+    const rating = next(c.sup.socket, "rating:request", () => true, T(6000));
+    const hungUp = Date.now();
+    assert.equal((await rating).reason, "idle");
+    const done = await serviceOf(other, admin, c.sid);
+    assert.equal(done.finishReason, "idle");
+    assert.ok(done.finishedAt - done.lastActivityAt >= 1000, JSON.stringify(done));
+    assert.ok(done.lastActivityAt >= hungUp - 1000, "the activity moved with the call, up to its end");
+  } finally {
+    c.close();
+    quiet.close();
+  }
+}
+
+describe("desk calls and the idle close", () => {
+  for (const backend of backends()) {
+    test(`a call keeps its service open; the idle time counts from its end (${backend.name})`, async () => {
+      const server = await startDesk(backend, ["--desk-idle-close", "1"]);
+      try {
+        await callKeepsServiceOpen(server);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+  test("two nodes sweeping: the node without the call leaves it open (PostgreSQL + Redis)", { skip: pgBackend() && REDIS ? false : "SIOC_TEST_PG and SIOC_TEST_REDIS are not set" }, async () => {
+    const extra = [...redisArgs(REDIS), "--desk-idle-close", "1"];
+    const n1 = await startDesk(pgBackend(), extra);
+    const n2 = await startNode(n1.dbUrl, extra);
+    try {
+      await callKeepsServiceOpen(n1, n2);
+    } finally {
+      await n2.stop();
+      await n1.stop();
+    }
+  });
+});
+
+function pgBackend() {
+  return backends().find((b) => b.name === "postgres");
+}
+
 /** A socket that reconnects (and so may be recovered), resolved once `first` arrives. */
 function reconnecting(server, nsp, auth, first) {
   const socket = io(`${server.url}${nsp}`, { forceNew: true, transports: ["websocket"], auth, reconnectionDelay: 100, reconnectionDelayMax: 200 });
@@ -386,7 +451,7 @@ const pg = backends().find((b) => b.name === "postgres");
 describe("desk calls across two nodes (PostgreSQL + Redis)", { skip: pg && REDIS ? false : "SIOC_TEST_PG and SIOC_TEST_REDIS are not set" }, () => {
   let n1, n2;
   before(async () => {
-    const extra = ["--redis", REDIS, "--webrtc-ice-servers", '[{"urls":"stun:stun.example.org:3478"}]'];
+    const extra = [...redisArgs(REDIS), "--webrtc-ice-servers", '[{"urls":"stun:stun.example.org:3478"}]'];
     n1 = await startDesk(pg, extra);
     n2 = await startNode(n1.dbUrl, extra);
   });

@@ -17,7 +17,9 @@
  *   - the customer's accept / decline is checked against the ringing call (its id in the
  *     attendant socket's data, read with fetchSockets);
  *   - the call ends (call:end to both sides, both rooms left) on a hang-up by either side, a
- *     decline, a disconnect of either socket, the service's finish or its transfer.
+ *     decline, a disconnect of either socket, the service's finish or its transfer;
+ *   - a call is activity: the idle sweep (service.c) first touches the services of this node's
+ *     calls (desk_call_touch_services), and the end touches the service once more.
  * No note is stored in the service's messages: a message is the customer's or an attendant's
  * words (direction, author, first-response time, delivery to the customer), and a call is
  * neither. */
@@ -55,6 +57,26 @@ static json_t *sock_call(sio_socket_t *sock)
 
 /* ---- ending ---- */
 
+static void on_touched(void *cbdata, int status, int64_t n)
+{
+    desk_op_t *op = cbdata;
+    UNUSED(n);
+    if (status != 0 && op->desk != NULL)
+        log_warn(DESK_LOG, "could not keep a service in a call open (%d)", status);
+    if (--op->n[0] == 0)
+        op->then(op);
+}
+
+/* one call: the end moves the service's activity to now (idle is counted from there) */
+static void touch_one(srv_desk_t *desk, int64_t service_id)
+{
+    desk_op_t *op = desk_op_new(desk);
+    op->n[0] = 1;
+    op->then = desk_op_free;
+    if (store_desk_touch(desk->store, service_id, on_touched, op) != 0)
+        desk_op_free(op);
+}
+
 /* Ends the call of `service_id` (`call_id` NULL: whichever it has) on both sides. */
 static void call_end(srv_desk_t *desk, const char *channel, int64_t customer_id, int64_t service_id,
                      const char *call_id, const char *reason, const char *by)
@@ -68,6 +90,7 @@ static void call_end(srv_desk_t *desk, const char *channel, int64_t customer_id,
     sio_broadcast_emit(to_call(desk, service_id), "call:end", json_pack("[O]", p), NULL, 0);
     call_room(room, sizeof(room), service_id);
     sio_broadcast_sockets_leave(to_call(desk, service_id), room);
+    touch_one(desk, service_id);
     srv_channel_t *ch = desk_channel(desk, channel);
     if (ch != NULL && (ch->ops->caps & SRV_CHANNEL_CAP_CALL)) {
         json_t *d = json_pack("{s:s,s:s}", "reason", reason, "by", by);
@@ -75,6 +98,45 @@ static void call_end(srv_desk_t *desk, const char *channel, int64_t customer_id,
         json_decref(d);
     }
     json_decref(p);
+}
+
+static void on_calls_fetched(int err, const json_t *sockets, void *cbdata)
+{
+    desk_op_t *op = cbdata;
+    const json_t *s;
+    size_t i;
+    char room[48];
+    UNUSED(err);
+    op->n[0] = 1; /* held until every touch is issued */
+    json_array_foreach(sockets, i, s)
+    {
+        json_t *c = json_object_get(json_object_get(s, "data"), "call");
+        int64_t sid = json_integer_value(json_object_get(c, "serviceId"));
+        const json_t *r;
+        size_t j;
+        bool in_call = false;
+        if (sid <= 0 || op->desk == NULL)
+            continue;
+        call_room(room, sizeof(room), sid);
+        json_array_foreach(json_object_get(s, "rooms"), j, r)
+        {
+            in_call = in_call || strcmp(json_string_value(r), room) == 0;
+        }
+        if (in_call && store_desk_touch(op->desk->store, sid, on_touched, op) == 0)
+            op->n[0]++;
+    }
+    if (--op->n[0] == 0)
+        op->then(op);
+}
+
+void desk_call_touch_services(desk_op_t *op)
+{
+    if (op->desk->rt == NULL) {
+        op->then(op);
+        return;
+    }
+    sio_broadcast_t *b = sio_namespace_broadcast(desk_rt_namespace(op->desk));
+    sio_broadcast_fetch_sockets(sio_broadcast_flags(b, SIO_EMIT_LOCAL), on_calls_fetched, op);
 }
 
 static void on_gone_fetched(int err, const json_t *sockets, void *cbdata)

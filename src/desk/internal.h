@@ -234,6 +234,10 @@ void desk_call_service_gone(srv_desk_t *desk, const store_service_t *svc, const 
 void desk_call_socket_gone(srv_desk_t *desk, sio_socket_t *sock);
 /** A /desk socket came back by connection state recovery: it leaves the room of its old call. */
 void desk_call_socket_recovered(sio_socket_t *sock);
+/** Moves the last activity of every service in a call held by an attendant socket of this node
+ * to now (a call is activity: the idle sweep must not finish it), then runs op->then(op) (the
+ * op orphaned if the desk is gone meanwhile). */
+void desk_call_touch_services(desk_op_t *op);
 
 /* ---- json.c ---- */
 

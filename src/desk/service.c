@@ -6,7 +6,10 @@
  * store_desk_idle_close(now - idle), a conditional UPDATE, so with several nodes on one
  * PostgreSQL each service is finished by exactly one sweep, and only that node announces it
  * (service:finished to the staff through the adapter, rating:request to the customer). Nothing
- * is kept in memory: a restart finds the due services in the database.
+ * is kept in memory: a restart finds the due services in the database. A call is activity: before
+ * its sweep each node moves the activity of the services its attendant sockets are in a call
+ * for to now (store_desk_touch, call.c), and every node sweeps at most idle/4 apart, so no node
+ * finishes a service in a call held on another; the call's end touches it once more.
  *
  * Auto-assign (--desk-auto-assign, off by default): when a message opens a service, the node
  * that stored it lists the staff connected to /desk on every node (fetchSockets), counts each
@@ -431,17 +434,30 @@ static void on_swept(void *cbdata, int status, const store_service_list_t *l)
     desk_op_free(op);
 }
 
+/* after the calls of this node's attendants moved their services' activity to now */
+static void sweep(desk_op_t *op)
+{
+    srv_desk_t *desk = op->desk;
+    if (desk == NULL) {
+        desk_op_free(op);
+        return;
+    }
+    int64_t cutoff = (int64_t)time_now_ms() - (int64_t)desk->idle_close_ms;
+    if (store_desk_idle_close(desk->store, cutoff, DESK_IDLE_BATCH, on_swept, op) != 0) {
+        desk->sweeping = false;
+        desk_op_free(op);
+    }
+}
+
 static void on_idle_timer(uv_timer_t *t)
 {
     srv_desk_t *desk = t->data;
     if (desk->sweeping)
         return;
-    int64_t cutoff = (int64_t)time_now_ms() - (int64_t)desk->idle_close_ms;
+    desk->sweeping = true;
     desk_op_t *op = desk_op_new(desk);
-    if (store_desk_idle_close(desk->store, cutoff, DESK_IDLE_BATCH, on_swept, op) == 0)
-        desk->sweeping = true;
-    else
-        desk_op_free(op);
+    op->then = sweep;
+    desk_call_touch_services(op);
 }
 
 /* ---- the first admin ---- */

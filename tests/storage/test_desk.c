@@ -366,6 +366,36 @@ STORE_TEST(desk_idle_close_by_two_stores_finishes_each_service_once)
     cr_expect_eq(r->count, 0);
 }
 
+STORE_TEST(desk_touch_keeps_an_open_service_from_the_idle_sweep)
+{
+    int64_t a = staff("ann", STORE_USER_ROLE_AGENT);
+    int64_t calling = in(customer("v-call"), "hi", NULL)->svc->id;
+    int64_t quiet = in(customer("v-quiet"), "hi", NULL)->svc->id;
+    cr_assert_eq(t_sql_exec("UPDATE desk_services SET last_activity_at = 1000"), 0);
+    dres_t *r;
+    DRUN(r, store_desk_touch, calling, count_cb);
+    cr_assert_eq(r->base.status, 0);
+    cr_expect_eq(r->n, 1);
+    DRUN(r, store_desk_idle_close, 5000, 10, svcs_cb);
+    cr_assert_eq(r->count, 1);
+    cr_expect_eq(r->svcs[0]->id, quiet);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT last_activity_at FROM desk_services WHERE id = %lld",
+             (long long)calling);
+    cr_expect_geq(t_sql_int(sql), (long long)time_now_ms() - 60000);
+    /* a finished or unknown service is not touched (nor reopened) */
+    DRUN(r, store_desk_touch, quiet, count_cb);
+    cr_expect_eq(r->base.status, 0);
+    cr_expect_eq(r->n, 0);
+    DRUN(r, store_desk_touch, calling + quiet + 100, count_cb);
+    cr_expect_eq(r->n, 0);
+    DRUN(r, store_desk_finish, calling, a, svc_cb);
+    DRUN(r, store_desk_touch, calling, count_cb);
+    cr_expect_eq(r->n, 0);
+    cr_expect_eq(t_sql_int("SELECT count(*) FROM desk_services WHERE status = 'open'"), 0);
+    cr_expect_eq(store_desk_touch(F->store, 0, count_cb, NULL), -EINVAL);
+}
+
 STORE_TEST(desk_rating_once_on_a_finished_service_of_the_customer)
 {
     int64_t c = customer("v-1"), other = customer("v-2"), a = staff("ann", STORE_USER_ROLE_AGENT);
