@@ -18,8 +18,31 @@ import { ADMIN_PASSWORD, api, desk, loginRetry, passwordFile } from "./lib/desk.
 
 const FAKE_MIC = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"];
 
-async function loginPage(browser, url, username, password, lands = /\/desk$/) {
-  const page = await (await browser.newContext()).newPage();
+/** Run before a page's own scripts: every tone the page starts (frequency, wall-clock time) lands in
+ * window.__tones, so a test can tell that it rang and that it stopped. */
+const RECORD_TONES = () => {
+  window.__tones = [];
+  const create = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    const osc = create.call(this);
+    const start = osc.start.bind(osc);
+    osc.start = (...a) => {
+      window.__tones.push({ f: osc.frequency.value, t: Date.now() });
+      return start(...a);
+    };
+    return osc;
+  };
+};
+
+/** The tones of frequency `f` the page started after wall-clock time `since`. */
+function tonesSince(page, f, since = 0) {
+  return page.evaluate(([f, since]) => window.__tones.filter((x) => x.f === f && x.t > since).length, [f, since]);
+}
+
+async function loginPage(browser, url, username, password, lands = /\/desk$/, init = null) {
+  const ctx = await browser.newContext();
+  if (init) await ctx.addInitScript(init);
+  const page = await ctx.newPage();
   await page.goto(`${url}/login`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
@@ -85,8 +108,8 @@ test("an attendant calls a widget customer: ring, accept, connected, mute, hang 
   await createStaff(server, adminToken, "alice", "Alice Agent");
   await createStaff(server, adminToken, "bruno", "Bruno Backup");
 
-  const customer = await customerWrites(browser, server.url, "Carla Customer", "Can you call me? It is easier to explain.");
-  const alice = await loginPage(browser, server.url, "alice", "attendant-pw-1");
+  const customer = await customerWrites(browser, server.url, "Carla Customer", "Can you call me? It is easier to explain.", RECORD_TONES);
+  const alice = await loginPage(browser, server.url, "alice", "attendant-pw-1", /\/desk$/, RECORD_TONES);
   // queued: nobody can call it yet
   await alice.getByRole("list", { name: "Queue" }).getByRole("button", { name: /Carla Customer/ }).click();
   await alice.getByRole("button", { name: "Take", exact: true }).first().waitFor();
@@ -105,8 +128,12 @@ test("an attendant calls a widget customer: ring, accept, connected, mute, hang 
   assert.equal(await incoming.getByRole("button", { name: "Accept" }).count(), 1);
   assert.equal(await incoming.getByRole("button", { name: "Decline" }).count(), 1);
   await shot(customer, "support-call-incoming");
+  // the customer's page rings (440 + 480 Hz); the attendant hears the ringback (425 Hz)
+  await customer.waitForFunction(() => window.__tones.some((x) => x.f === 440) && window.__tones.some((x) => x.f === 480), null, { timeout: T(5000) });
+  await alice.waitForFunction(() => window.__tones.some((x) => x.f === 425), null, { timeout: T(5000) });
   await incoming.getByRole("button", { name: "Accept" }).click();
   await incoming.waitFor({ state: "detached" });
+  const answeredAt = await customer.evaluate(() => Date.now());
 
   // both browsers connect peer to peer (the status is RTCPeerConnection's "connected") and the time runs
   await status(alice).filter({ hasText: "Connected" }).waitFor({ timeout: T(20000) });
@@ -130,6 +157,10 @@ test("an attendant calls a widget customer: ring, accept, connected, mute, hang 
   await shot(customer, "support-call-375");
   await customer.setViewportSize({ width: 1280, height: 720 });
 
+  // answered: the ringing and the ringback stopped (checked once more than a ring cycle went by)
+  await new Promise((r) => setTimeout(r, Math.max(0, answeredAt + 3500 - Date.now())));
+  assert.equal(await tonesSince(customer, 440, answeredAt + 500), 0, "the customer's page still rings");
+  assert.equal(await tonesSince(alice, 425, answeredAt + 500), 0, "the ringback goes on");
   // the attendant hangs up: both pages say so, with the duration
   await callRegion(alice).getByRole("button", { name: "Hang up" }).click();
   await customer.getByRole("status").filter({ hasText: /^The attendant hung up · 0:0\d$/ }).waitFor();

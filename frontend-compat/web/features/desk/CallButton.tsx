@@ -1,7 +1,7 @@
 "use client";
 // CallButton.tsx - the audio call of the conversation header on /desk (docs/desk.md "Calls"):
 // `Start audio call` on an open web-widget service the attendant holds; while it rings
-// "Calling…" with `Hang up`, then the call panel (elapsed time, `Mute` / `Unmute`, `Hang up`).
+// "Calling…" with `Hang up` and the ringback tone, then the call panel (elapsed time, `Mute` / `Unmute`, `Hang up`).
 // Why a call ended and what went wrong (microphone denied, the server refused, the peer
 // unreachable) are shown in words. The call belongs to the page (one controller on the desk's
 // socket), not to this header: opening another conversation keeps it, and its panel then names
@@ -11,6 +11,7 @@ import type { Service } from "@/lib/types";
 import { CallController, type CallSocket } from "@/features/call/callController";
 import { isActive } from "@/features/call/callLogic";
 import CallPanel, { useCall } from "@/features/call/CallPanel";
+import { useCallTone } from "@/features/call/tones";
 import { getDeskSocket } from "./deskSocket";
 import styles from "@/features/call/Call.module.css";
 
@@ -31,6 +32,7 @@ function useDeskCall() {
 
 export default function CallButton({ service, meId }: { service: Service; meId: number }) {
   const view = useDeskCall();
+  useCallTone(view.phase);
   const callable = service.channel === "widget" && service.status === "open" && service.attendantId === meId;
   const here = view.serviceId === service.id;
   if (isActive(view)) {

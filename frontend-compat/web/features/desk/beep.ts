@@ -1,28 +1,10 @@
-// beep.ts - a short two-tone notification sound made with WebAudio (no audio file). Browsers
-// allow it once the page has had a user gesture; before that it is silently skipped.
-let ctx: AudioContext | null = null;
+// beep.ts - a short two-tone notification sound (lib/audio.ts): a customer wrote while the tab
+// is hidden or another service is shown.
+import { audioContext, tone } from "@/lib/audio";
 
 export function beep() {
-  try {
-    const AC = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
-    if (!AC) return;
-    ctx ??= new AC();
-    if (ctx.state === "suspended") void ctx.resume();
-    const t0 = ctx.currentTime;
-    for (const [i, f] of [880, 1320].entries()) {
-      const osc = ctx.createOscillator();
-      const gain = ctx.createGain();
-      osc.type = "sine";
-      osc.frequency.value = f;
-      const at = t0 + i * 0.12;
-      gain.gain.setValueAtTime(0.0001, at);
-      gain.gain.exponentialRampToValueAtTime(0.15, at + 0.01);
-      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.1);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start(at);
-      osc.stop(at + 0.11);
-    }
-  } catch {
-    /* no audio: the title badge still tells */
-  }
+  const c = audioContext();
+  if (!c) return; /* no audio: the title badge still tells */
+  const t0 = c.currentTime;
+  for (const [i, f] of [880, 1320].entries()) tone(c, f, t0 + i * 0.12, 0.1);
 }

@@ -1,14 +1,17 @@
 "use client";
 // CallPrompt.tsx - the customer's side of an audio call on /support (docs/desk.md "Calls"): when
-// the attendant calls, the `Incoming call` alert dialog with `Accept` and `Decline`; once
+// the attendant calls, the `Incoming call` alert dialog with `Accept` and `Decline`, and the page
+// rings (features/call/tones.ts); once
 // accepted the call panel (state, elapsed time, `Mute` / `Unmute`, `Hang up`); afterwards why it
 // ended, or what went wrong (microphone denied, the peer unreachable), with `Close`.
 import type { CallController } from "@/features/call/callController";
 import CallPanel, { useCall } from "@/features/call/CallPanel";
+import { useCallTone } from "@/features/call/tones";
 import styles from "@/features/call/Call.module.css";
 
 export default function CallPrompt({ call }: { call: CallController }) {
   const view = useCall(call);
+  useCallTone(view.phase);
   if (view.phase === "incoming") {
     return (
       <div className={`${styles.incoming} ${styles.ringing}`} role="alertdialog" aria-labelledby="call-incoming" aria-describedby="call-incoming-text">
