@@ -3,7 +3,8 @@
 // WhatsApp channel pointed at the simulator (test/sim/whatsapp.mjs plays Meta): a customer with a
 // profile name writes (text, an image, a location, a contact) through signed webhooks; an
 // attendant logs in, sees the service in the Queue, takes it, sees `Call` / `WhatsApp` with the
-// customer's number and the window's countdown, answers (the simulator receives the right body),
+// customer's number and the window's countdown (by the server's clock, also on a device whose
+// clock is hours off), answers (the simulator receives the right body),
 // Delivered then Read follow Meta's statuses, and a send Meta refuses for good shows failed with
 // its error, also after a reload (the error is stored with the message). A second customer's last message is moved back in the store (as
 // whatsapp-channel.test.mjs does): to seconds before the window's end, and the page closes it by
@@ -76,6 +77,15 @@ test("a WhatsApp service on /desk: links, window, answers with Meta's statuses, 
   // the window's quiet line (the customer wrote a moment ago: just under 24 h left)
   await alice.getByText(/^WhatsApp window closes in 23 h 5\d min$/).waitFor();
   assert.equal(await alice.getByText("Outside WhatsApp's 24-hour window").count(), 0);
+  // a device whose clock is 3 h ahead counts the window by the server's time (the answers' Date)
+  const skewed = await staffLogin(browser, server.url, "alice", "attendant-pw-1", () => {
+    const real = Date.now;
+    Date.now = () => real() + 3 * 3600_000;
+  });
+  await skewed.waitForURL(/\/desk$/);
+  await skewed.goto(alice.url());
+  await skewed.getByText(/^WhatsApp window closes in 23 h 5\d min$/).waitFor();
+  await skewed.context().close();
 
   // the media: the image through the token (a blob: URL), its caption without the tag; the
   // location with a map link; the contact with a tel: link

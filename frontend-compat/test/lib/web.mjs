@@ -48,8 +48,10 @@ export async function registerIn(browser, url, name) {
 }
 
 /** A new browser context (a staff member) logged in through /login as `username`. */
-export async function staffLogin(browser, url, username, password) {
-  const page = await (await browser.newContext()).newPage();
+export async function staffLogin(browser, url, username, password, init = null) {
+  const ctx = await browser.newContext();
+  if (init) await ctx.addInitScript(init);
+  const page = await ctx.newPage();
   await page.goto(`${url}/login`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);

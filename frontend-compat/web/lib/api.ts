@@ -12,6 +12,7 @@ import {
   type FetchBaseQueryError,
 } from "@reduxjs/toolkit/query/react";
 import { loggedOut, tokensReceived, type AuthState } from "@/features/auth/authSlice";
+import { noteServerDate } from "./clock";
 import type { ApiError, TokenPair } from "./types";
 
 let origin = "";
@@ -38,9 +39,12 @@ function withOrigin(args: string | FetchArgs): string | FetchArgs {
   return typeof args === "string" ? full : { ...args, url: full };
 }
 
-/** The query a feature's endpoints use. */
-export function rawQuery(args: string | FetchArgs, api: Api, extra: object = {}) {
-  return rawBaseQuery(withOrigin(args), api, extra);
+/** The query a feature's endpoints use. Each answer's Date header keeps serverNow() right. */
+export async function rawQuery(args: string | FetchArgs, api: Api, extra: object = {}) {
+  const sentAt = Date.now();
+  const res = await rawBaseQuery(withOrigin(args), api, extra);
+  noteServerDate(res.meta?.response?.headers.get("date"), sentAt, Date.now());
+  return res;
 }
 
 let refreshing: Promise<boolean> | null = null;

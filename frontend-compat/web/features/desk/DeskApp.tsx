@@ -38,6 +38,7 @@ import CallButton from "./CallButton";
 import StaffNav from "./StaffNav";
 import { isStaff } from "./roles";
 import { beep } from "./beep";
+import { serverNow } from "@/lib/clock";
 import styles from "./Desk.module.css";
 
 const TITLE = "Desk — sioc";
@@ -70,9 +71,9 @@ function byId(list: DeskUser[] | undefined): Record<number, DeskUser> {
 
 /** Re-renders every 30 s so that waiting times move on. */
 function useNow(every = 30000) {
-  const [now, setNow] = useState(() => Date.now());
+  const [now, setNow] = useState(() => serverNow());
   useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), every);
+    const t = setInterval(() => setNow(serverNow()), every);
     return () => clearInterval(t);
   }, [every]);
   return now;

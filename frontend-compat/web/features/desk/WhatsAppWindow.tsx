@@ -10,6 +10,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import { useAppSelector } from "@/lib/hooks";
 import { errorText } from "@/lib/api";
+import { serverNow } from "@/lib/clock";
 import { newClientMsgId } from "@/lib/ids";
 import type { Service } from "@/lib/types";
 import form from "@/components/form.module.css";
@@ -18,15 +19,16 @@ import { nextWindowTick, templateErrorText, windowLine, windowState, WINDOW_SOON
 import { useSendTemplateMutation } from "./whatsappApi";
 import styles from "./WhatsApp.module.css";
 
-/** The time, moved on when the window's line changes (each minute left, and the close). */
+/** The server's time (lib/clock.ts), moved on when the window's line changes (each minute left,
+ * and the close). */
 function useWindowClock(closesAt: number | null | undefined): number {
-  const [clock, setClock] = useState(() => ({ now: Date.now(), of: closesAt }));
+  const [clock, setClock] = useState(() => ({ now: serverNow(), of: closesAt }));
   useEffect(() => {
     const left = (closesAt ?? 0) - clock.now;
     // a new closesAt (the customer wrote): read the time again at once
     const delay = clock.of !== closesAt ? 0 : left > 0 ? nextWindowTick(left) + 20 : -1;
     if (delay < 0 || delay > 2 ** 31 - 1) return;
-    const t = setTimeout(() => setClock({ now: Date.now(), of: closesAt }), delay);
+    const t = setTimeout(() => setClock({ now: serverNow(), of: closesAt }), delay);
     return () => clearTimeout(t);
   }, [closesAt, clock]);
   return clock.now;

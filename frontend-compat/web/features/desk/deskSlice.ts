@@ -6,6 +6,7 @@
 // channels reported live (WhatsApp): the error of each message they failed to deliver (the REST
 // message has its state only) and when a send was refused for the 24-hour window.
 import { createSlice, type PayloadAction } from "@reduxjs/toolkit";
+import { serverNow } from "@/lib/clock";
 import { load } from "@/lib/storage";
 import type { DeskMessage } from "@/lib/types";
 
@@ -73,14 +74,14 @@ const deskSlice = createSlice({
         i.status = "failed";
         i.error = action.payload.error;
         if (action.payload.code) i.code = action.payload.code;
-        if (action.payload.code === "outside_window") state.windowRefused[i.serviceId] = Date.now();
+        if (action.payload.code === "outside_window") state.windowRefused[i.serviceId] = serverNow();
       }
     },
     /** A channel could not deliver a stored message; `closesWindow`: for the 24-hour window. */
     deliveryFailed(state, action: PayloadAction<{ serviceId: number; messageId: number; error: string; closesWindow?: boolean }>) {
       const { serviceId, messageId, error, closesWindow } = action.payload;
       state.deliveryErrors[messageId] = error;
-      if (closesWindow) state.windowRefused[serviceId] = Date.now();
+      if (closesWindow) state.windowRefused[serviceId] = serverNow();
     },
     deskRetried(state, action: PayloadAction<string>) {
       const i = state.outbox.find((x) => x.clientMsgId === action.payload);

@@ -1,6 +1,7 @@
 // logic.ts - the desk's pure functions (tested in logic.test.ts): keeping a service list and a
 // message list in order as events arrive, splitting the inbox into Queue / My services / others,
 // the page title badge, durations and message states in words.
+import { serverNow } from "@/lib/clock";
 import type { DeskMessage, DeskMessageState, DeskStatusEvent, Service } from "@/lib/types";
 
 /** Inserts or replaces `s` (by id) in a newest-activity-first list. An event's service has no
@@ -85,7 +86,7 @@ export function duration(ms: number | null | undefined): string {
 }
 
 /** A time of a message: "10:42" today, else a short date and time. */
-export function clock(at: number, now = Date.now()): string {
+export function clock(at: number, now = serverNow()): string {
   const d = new Date(at);
   const today = new Date(now).toDateString() === d.toDateString();
   return today
